@@ -1,0 +1,60 @@
+# racewatch: `make run` starts everything, `make test` runs the whole suite. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+SOURCES ?= default
+ifeq ($(SOURCES),sample)
+  SOURCES_FILE := include/config/sources.sample.yaml
+else ifeq ($(SOURCES),default)
+  SOURCES_FILE := include/config/sources.yaml
+else
+  SOURCES_FILE := $(SOURCES)
+endif
+
+.PHONY: help setup run test test-fast lint eval bench lock clean
+
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: SOURCES=sample|default|<file> (for run), PYTHON=<interpreter>"
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -c constraints.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+setup: $(STAMP) ## create .venv from requirements.txt + constraints.txt (idempotent)
+
+run: setup ## start Airflow + racewatch (SOURCES=sample for the bundled offline feeds)
+	RACEWATCH_SOURCES=$(abspath $(SOURCES_FILE)) \
+	$(if $(filter sample,$(SOURCES)),RACEWATCH_ALERT_MAX_AGE_HOURS=$${RACEWATCH_ALERT_MAX_AGE_HOURS:-0}) \
+	scripts/run.sh
+
+test: setup ## run the whole test suite (unit, integration, end-to-end)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: setup ## unit tests only
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: setup ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check include dags tests || true
+
+eval: setup ## classifier metrics on tests/data/labeled_stories.jsonl
+	$(BIN)/python -m racewatch.evaluate
+
+bench: setup ## benchmarks; results in bench/results and docs/performance.md
+	$(BIN)/python -m bench
+
+lock: ## regenerate constraints.txt from requirements.txt (needs the package registry)
+	$(BIN)/uv pip compile requirements.txt --python-version 3.11 --universal -o constraints.txt
+
+clean: ## remove the virtualenv, Airflow home and local data
+	rm -rf $(VENV) airflow_home data

@@ -1,0 +1,126 @@
+"""The alert stage: drain the outbox to Slack, one root per release and follow-ups in its thread.
+
+How duplicates are prevented (each case has a test):
+
+* retried task / cleared DAG run: only ``pending`` rows are sent, and a sent row records its ``ts``;
+* an SDK retry after Slack accepted the post: slack-sdk retries connection errors only when the
+  request provably was not sent (see ``alerts.slack``), and a dropped response leaves the row pending
+  with ``attempts > 0``;
+* a crash between post and record: the same state; before posting again, a row with earlier attempts
+  is looked up in the channel by its alert id (message metadata) and recorded instead of re-posted;
+* the same release seen again (other outlets, edits, reclassification): the classify stage can only
+  ever insert one ``root:<release_key>`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+from typing import Any
+
+from racewatch.alerts.render import render_followup, render_release_root
+from racewatch.alerts.slack import SlackConfigError, SlackPoster, SlackTransientError
+from racewatch.settings import Settings
+from racewatch.store import alerts as outbox
+from racewatch.store import db
+
+log = logging.getLogger(__name__)
+RECONCILE_SLACK_S = 120  # look this far before the alert's creation when searching channel history
+
+
+@dataclass
+class AlertSummary:
+    sent: int = 0
+    dry_run: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    reconciled: int = 0
+    roots_updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _oldest(row: outbox.OutboxRow) -> float:
+    return (row.created_at.replace(tzinfo=UTC) - timedelta(seconds=RECONCILE_SLACK_S)).timestamp()
+
+
+def _deliver(
+    settings: Settings,
+    poster: SlackPoster,
+    row: outbox.OutboxRow,
+    payload: dict[str, Any],
+    summary: AlertSummary,
+    thread_ts: str | None = None,
+) -> None:
+    """Count the attempt, reconcile if an earlier one may have landed, then post and record."""
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        outbox.begin_attempt(con, row.alert_id, payload)
+    found = None
+    if row.attempts > 0 and not poster.dry_run:
+        found = poster.find_posted(row.alert_id, _oldest(row), thread_ts=thread_ts)
+    if found:
+        with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+            outbox.finish(con, row.alert_id, "sent", channel=poster.channel, slack_ts=found, thread_ts=thread_ts)
+        summary.reconciled += 1
+        log.info("alert %s was already in Slack (ts %s); recorded, not re-posted", row.alert_id, found)
+        return
+    result = poster.post(payload, thread_ts=thread_ts, client_msg_id=row.alert_id)
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        outbox.finish(con, row.alert_id, result.status, channel=result.channel, slack_ts=result.ts,
+                      thread_ts=thread_ts, payload=result.payload)
+    if result.status == "sent":
+        summary.sent += 1
+    else:
+        summary.dry_run += 1
+
+
+def send_pending(settings: Settings, poster: SlackPoster) -> AlertSummary:
+    """Send every pending alert; configuration errors fail fast, transient ones leave rows pending."""
+    summary = AlertSummary()
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        pending = outbox.pending_alerts(con)
+    to_update: set[str] = set()
+    for row in pending:
+        try:
+            if row.kind == "release_root":
+                with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+                    payload = render_release_root(outbox.release_view(con, row.release_key or ""))
+                _deliver(settings, poster, row, payload, summary)
+                continue
+            with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+                root = outbox.root_of(con, row.release_key or "")
+                if root is None or root.status in ("skipped", "failed"):
+                    outbox.finish(con, row.alert_id, "skipped", error="release root was not alerted")
+                    summary.skipped += 1
+                    continue
+                if root.status == "pending":
+                    summary.deferred += 1  # the root goes first; this reply waits for the next run
+                    continue
+                payload = render_followup(outbox.story_view(con, row.entry_key or ""))
+            _deliver(settings, poster, row, payload, summary, thread_ts=root.slack_ts)
+            if root.slack_ts:
+                to_update.add(row.release_key or "")
+        except SlackConfigError as exc:
+            with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+                outbox.record_error(con, row.alert_id, str(exc))
+            raise
+        except SlackTransientError as exc:
+            with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+                outbox.record_error(con, row.alert_id, str(exc))
+            summary.errors.append(f"{row.alert_id}: {exc}")
+            log.warning("alert %s stays pending: %s", row.alert_id, exc)
+    for key in sorted(to_update):
+        with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+            root = outbox.root_of(con, key)
+            view = outbox.release_view(con, key)
+        if root and root.slack_ts:
+            try:
+                poster.update(root.slack_ts, render_release_root(view))
+                summary.roots_updated += 1
+            except SlackTransientError as exc:
+                summary.errors.append(f"update {key}: {exc}")
+    log.info("alerts: %s", summary.as_dict())
+    return summary

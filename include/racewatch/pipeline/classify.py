@@ -1,0 +1,100 @@
+"""The classify stage: unclassified entries -> classifier -> GX gate -> stories, ledger, outbox.
+
+Reads the pending entries with a short connection, classifies and validates without holding the
+DuckDB file, then writes everything in one transaction. If the stories suite finds a critical
+problem in most of the batch, the stage stops before anything is written or alerted and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from racewatch.classify import CLASSIFIER_VERSION, classify_many, extract_facts
+from racewatch.errors import RacewatchError
+from racewatch.landing import to_json
+from racewatch.settings import Settings
+from racewatch.store import db
+from racewatch.store.feeds import record_validation
+from racewatch.store.stories import ClassifiedStory, pending_entries, save_classified
+
+log = logging.getLogger(__name__)
+
+
+class BatchRejected(RacewatchError):
+    """The stories suite failed a critical expectation for most rows; nothing was stored or alerted."""
+
+
+@dataclass
+class ClassifySummary:
+    classified: int = 0
+    ai_race: int = 0
+    flagship: int = 0
+    quarantined: int = 0
+    new_releases: int = 0
+    alerts_enqueued: int = 0
+    alerts_skipped_old: int = 0
+    validation: str | None = None
+    by_event_type: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def classify_pending(settings: Settings, *, min_score: float = 0.0) -> ClassifySummary:
+    """Classify every entry the current classifier version has not labelled yet."""
+    from racewatch import quality
+
+    summary = ClassifySummary()
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        pending = pending_entries(con, CLASSIFIER_VERSION)
+    if not pending:
+        return summary
+    items = [
+        {"id": e["entry_key"], "title": e["title"], "summary": e["summary_text"], "link": e["link"],
+         "published": e["published_at"].isoformat() if e["published_at"] else None, "source": e["source"]}
+        for e in pending
+    ]
+    labels = classify_many(items)
+    outcome = quality.validate_stories(labels)
+    results_path = quality.write_results(outcome, settings.validations_dir)
+    summary.validation = str(results_path)
+    run_id = "classify-" + hashlib.sha256(to_json([e["entry_key"] for e in pending]).encode()).hexdigest()[:16]
+    if outcome.critical_failure:
+        with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+            record_validation(con, outcome, run_id, results_path)
+        raise BatchRejected(f"stories batch rejected before alerting: {outcome.critical_failure} "
+                            f"(details: {results_path})")
+    by_key = {e["entry_key"]: (e, item) for e, item in zip(pending, items, strict=True)}
+    stories = []
+    for label in outcome.valid:
+        entry, item = by_key[label["id"]]
+        stories.append(ClassifiedStory(
+            entry_key=entry["entry_key"], feed_id=entry["feed_id"], title=entry["title"], link=entry["link"],
+            published_at=entry["published_at"], first_seen_at=entry["first_seen_at"], label=label,
+            facts=extract_facts(item) if label["is_ai_competition"] else {},
+        ))
+        summary.by_event_type[label["event_type"]] = summary.by_event_type.get(label["event_type"], 0) + 1
+    quarantine_rows = [
+        (hashlib.sha256(to_json(["stories", q.key, q.expectation, q.row]).encode()).hexdigest()[:32],
+         "stories", q.key, q.expectation, q.reason, to_json(q.row), run_id, db.utcnow())
+        for q in outcome.quarantined
+    ]
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        saved = save_classified(
+            con, stories, [e["entry_key"] for e in pending], CLASSIFIER_VERSION,
+            channel=settings.slack_channel, alert_max_age=settings.alert_max_age, min_score=min_score,
+            quarantine_rows=quarantine_rows,
+        )
+        record_validation(con, outcome, run_id, results_path)
+    summary.classified = len(pending)
+    summary.ai_race = sum(1 for s in stories if s.label["is_ai_competition"])
+    summary.flagship = sum(1 for s in stories if s.label["is_flagship_release"])
+    summary.quarantined = len(outcome.quarantined)
+    summary.new_releases = saved.new_releases
+    summary.alerts_enqueued = saved.alerts_enqueued
+    summary.alerts_skipped_old = saved.alerts_skipped_old
+    log.info("classify (%s): %s", CLASSIFIER_VERSION, summary.as_dict())
+    return summary
