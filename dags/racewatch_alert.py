@@ -1,7 +1,8 @@
 """
 ### racewatch_alert
 
-Runs when `racewatch_classify` enqueued alerts (`racewatch://releases`). Sends the `alerts` outbox
+Runs when `racewatch_classify` enqueued alerts (`racewatch://releases`) or `racewatch_poll` enqueued
+a source down/recovered notice (`racewatch://notices`). Sends the `alerts` outbox
 to Slack: one root message per new flagship release, later coverage as thread replies, the root
 updated with a running outlet count.
 
@@ -13,21 +14,16 @@ not_in_channel) fail the task at once; transient errors leave alerts pending for
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import dag, task
-from racewatch_common import DEFAULT_ARGS, RELEASES, settings, slack_poster
+from racewatch_common import DAG_DEFAULTS, NOTICES, RELEASES, settings, slack_poster
 
 
 @dag(
     dag_id="racewatch_alert",
-    schedule=[RELEASES],
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    schedule=(RELEASES | NOTICES),
     tags=["racewatch", "alerts"],
     doc_md=__doc__,
+    **DAG_DEFAULTS,
 )
 def racewatch_alert() -> None:
     @task

@@ -12,21 +12,16 @@ alerted, with the reason and the validation report path in the log.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import Metadata, dag, task
-from racewatch_common import DEFAULT_ARGS, ENTRIES, RELEASES, settings
+from racewatch_common import DAG_DEFAULTS, ENTRIES, RELEASES, settings
 
 
 @dag(
     dag_id="racewatch_classify",
     schedule=[ENTRIES],
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
     tags=["racewatch", "classify"],
     doc_md=__doc__,
+    **DAG_DEFAULTS,
 )
 def racewatch_classify() -> None:
     @task(outlets=[RELEASES])

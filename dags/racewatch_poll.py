@@ -9,26 +9,23 @@ and upserts `entries`, `feeds`, `feed_health` and `fetches` in DuckDB.
 * The task fails only when the store cannot be written; the landed batch is then loaded by the
   next run, so nothing is lost.
 * When new or edited entries were stored, the `racewatch://entries` asset is updated (with
-  new/changed counts as metadata) and `racewatch_classify` runs.
+  new/changed counts as metadata) and `racewatch_classify` runs; when a source went down or
+  recovered, `racewatch://notices` is updated and `racewatch_alert` sends the notice. Both go
+  through the asset alias `racewatch-poll-events`, so a quiet poll triggers nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import CronTriggerTimetable, Metadata, dag, task
-from racewatch_common import DEFAULT_ARGS, ENTRIES, POLL_CRON, settings
+from racewatch_common import DAG_DEFAULTS, ENTRIES, POLL_CRON, settings
 
 
 @dag(
     dag_id="racewatch_poll",
     schedule=CronTriggerTimetable(POLL_CRON, timezone="UTC", run_immediately=True),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
     tags=["racewatch", "ingest"],
     doc_md=__doc__,
+    **DAG_DEFAULTS,
 )
 def racewatch_poll() -> None:
     @task(outlets=[ENTRIES])

@@ -57,11 +57,28 @@ class Settings:
     alert_max_age: timedelta | None = timedelta(hours=24)
     """Stories older than this are stored but never alerted (first start, backfills); None = no limit."""
     lock_retry_s: float = 30.0
+    alert_budget_per_hour: int = 20
+    """Root alerts per hour before the rest collapse into one summary message (no floods)."""
+    min_score: float = 0.0
+    """Flagship stories scoring below this are stored but do not create releases or alerts."""
+    digest_hour_utc: int = 8
+    down_after_failures: int = 3
+    """Consecutive failures before a 'source down' notice (and, later, one 'recovered' notice)."""
 
     @property
     def landing_dir(self) -> Path:
         """Append-only raw batches, written before any database load so a run can be replayed."""
         return self.home / "landing"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Read-only analyst copy of the database, republished atomically after each load."""
+        return self.db_path.with_name(self.db_path.stem + "_ro" + self.db_path.suffix)
+
+    @property
+    def export_dir(self) -> Path:
+        """Parquet export of the main tables (one file per table), swapped in atomically."""
+        return self.home / "export"
 
     @property
     def validations_dir(self) -> Path:
@@ -88,4 +105,8 @@ class Settings:
             max_body_bytes=int(_float(env, "RACEWATCH_MAX_BODY_MB", 10) * 1024 * 1024),
             alert_max_age=_max_age(_float(env, "RACEWATCH_ALERT_MAX_AGE_HOURS", 24)),
             lock_retry_s=_float(env, "RACEWATCH_LOCK_RETRY_SECONDS", 30.0),
+            alert_budget_per_hour=int(_float(env, "RACEWATCH_ALERT_BUDGET_PER_HOUR", 20)),
+            min_score=_float(env, "RACEWATCH_MIN_SCORE", 0.0),
+            digest_hour_utc=int(_float(env, "RACEWATCH_DIGEST_HOUR_UTC", 8)),
+            down_after_failures=int(_float(env, "RACEWATCH_DOWN_AFTER_FAILURES", 3)),
         )

@@ -7,6 +7,7 @@ on purpose: slow drip, stall, huge body, gzip bomb, redirects, 429 with Retry-Af
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import threading
@@ -159,7 +160,5 @@ class FeedServer:
             return
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
-        try:
+        with contextlib.suppress(OSError):
             handler.wfile.write(body)
-        except OSError:
-            pass

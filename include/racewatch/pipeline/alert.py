@@ -14,6 +14,7 @@ How duplicates are prevented (each case has a test):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -21,9 +22,10 @@ from typing import Any
 
 from racewatch.alerts.render import render_followup, render_release_root
 from racewatch.alerts.slack import SlackConfigError, SlackPoster, SlackTransientError
+from racewatch.notices import render_budget_summary
 from racewatch.settings import Settings
 from racewatch.store import alerts as outbox
-from racewatch.store import db
+from racewatch.store import db, snapshot
 
 log = logging.getLogger(__name__)
 RECONCILE_SLACK_S = 120  # look this far before the alert's creation when searching channel history
@@ -36,6 +38,7 @@ class AlertSummary:
     skipped: int = 0
     deferred: int = 0
     reconciled: int = 0
+    collapsed: int = 0
     roots_updated: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -77,22 +80,49 @@ def _deliver(
         summary.dry_run += 1
 
 
+def _collapse(settings: Settings, poster: SlackPoster, rows: list[outbox.OutboxRow], summary: AlertSummary) -> None:
+    """Beyond the hourly budget: one summary message instead of many roots (their replies are skipped)."""
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+        views = [outbox.release_view(con, r.release_key or "") for r in rows]
+        payload = render_budget_summary([(v["model"], v["org"], v["country"]) for v in views],
+                                        settings.alert_budget_per_hour)
+        summary_id = "summary:" + hashlib.sha256(",".join(r.alert_id for r in rows).encode()).hexdigest()[:16]
+        outbox.enqueue(con, summary_id, "budget_summary", payload, poster.channel)
+        for r in rows:
+            outbox.finish(con, r.alert_id, "collapsed", error=f"hourly budget reached; listed in {summary_id}")
+        summary_row = next(a for a in outbox.pending_alerts(con) if a.alert_id == summary_id)
+    summary.collapsed += len(rows)
+    _deliver(settings, poster, summary_row, payload, summary)
+
+
 def send_pending(settings: Settings, poster: SlackPoster) -> AlertSummary:
     """Send every pending alert; configuration errors fail fast, transient ones leave rows pending."""
     summary = AlertSummary()
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
         pending = outbox.pending_alerts(con)
+        budget_left = settings.alert_budget_per_hour - outbox.roots_sent_since(
+            con, db.utcnow() - timedelta(hours=1))
     to_update: set[str] = set()
+    over_budget: list[outbox.OutboxRow] = []
     for row in pending:
         try:
             if row.kind == "release_root":
+                if budget_left <= 0:
+                    over_budget.append(row)
+                    continue
                 with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
                     payload = render_release_root(outbox.release_view(con, row.release_key or ""))
+                _deliver(settings, poster, row, payload, summary)
+                budget_left -= 1
+                continue
+            if row.kind != "followup":  # digest, ops notice, budget summary: rendered when enqueued
+                with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+                    payload = outbox.stored_payload(con, row.alert_id)
                 _deliver(settings, poster, row, payload, summary)
                 continue
             with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
                 root = outbox.root_of(con, row.release_key or "")
-                if root is None or root.status in ("skipped", "failed"):
+                if root is None or root.status in ("skipped", "failed", "collapsed"):
                     outbox.finish(con, row.alert_id, "skipped", error="release root was not alerted")
                     summary.skipped += 1
                     continue
@@ -112,6 +142,8 @@ def send_pending(settings: Settings, poster: SlackPoster) -> AlertSummary:
                 outbox.record_error(con, row.alert_id, str(exc))
             summary.errors.append(f"{row.alert_id}: {exc}")
             log.warning("alert %s stays pending: %s", row.alert_id, exc)
+    if over_budget:
+        _collapse(settings, poster, over_budget, summary)
     for key in sorted(to_update):
         with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
             root = outbox.root_of(con, key)
@@ -122,5 +154,7 @@ def send_pending(settings: Settings, poster: SlackPoster) -> AlertSummary:
                 summary.roots_updated += 1
             except SlackTransientError as exc:
                 summary.errors.append(f"update {key}: {exc}")
+    if pending:
+        snapshot.publish(settings.db_path, settings.snapshot_path, settings.export_dir, retry_s=settings.lock_retry_s)
     log.info("alerts: %s", summary.as_dict())
     return summary

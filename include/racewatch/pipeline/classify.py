@@ -16,7 +16,7 @@ from racewatch.classify import CLASSIFIER_VERSION, classify_many, extract_facts
 from racewatch.errors import RacewatchError
 from racewatch.landing import to_json
 from racewatch.settings import Settings
-from racewatch.store import db
+from racewatch.store import db, snapshot
 from racewatch.store.feeds import record_validation
 from racewatch.store.stories import ClassifiedStory, pending_entries, save_classified
 
@@ -43,7 +43,7 @@ class ClassifySummary:
         return dict(self.__dict__)
 
 
-def classify_pending(settings: Settings, *, min_score: float = 0.0) -> ClassifySummary:
+def classify_pending(settings: Settings) -> ClassifySummary:
     """Classify every entry the current classifier version has not labelled yet."""
     from racewatch import quality
 
@@ -59,8 +59,9 @@ def classify_pending(settings: Settings, *, min_score: float = 0.0) -> ClassifyS
     ]
     labels = classify_many(items)
     outcome = quality.validate_stories(labels)
-    results_path = quality.write_results(outcome, settings.validations_dir)
+    results_path = quality.write_results(outcome, settings.home)
     summary.validation = str(results_path)
+    log.info("stories validation: %s (GX Data Docs: %s)", results_path, quality.build_docs(settings.home))
     run_id = "classify-" + hashlib.sha256(to_json([e["entry_key"] for e in pending]).encode()).hexdigest()[:16]
     if outcome.critical_failure:
         with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
@@ -85,10 +86,11 @@ def classify_pending(settings: Settings, *, min_score: float = 0.0) -> ClassifyS
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
         saved = save_classified(
             con, stories, [e["entry_key"] for e in pending], CLASSIFIER_VERSION,
-            channel=settings.slack_channel, alert_max_age=settings.alert_max_age, min_score=min_score,
+            channel=settings.slack_channel, alert_max_age=settings.alert_max_age, min_score=settings.min_score,
             quarantine_rows=quarantine_rows,
         )
         record_validation(con, outcome, run_id, results_path)
+    snapshot.publish(settings.db_path, settings.snapshot_path, settings.export_dir, retry_s=settings.lock_retry_s)
     summary.classified = len(pending)
     summary.ai_race = sum(1 for s in stories if s.label["is_ai_competition"])
     summary.flagship = sum(1 for s in stories if s.label["is_flagship_release"])

@@ -17,10 +17,12 @@ from typing import Any
 
 from racewatch.fetch import FetchOptions, FetchResult, Validators, fetch_all
 from racewatch.landing import land_batch, new_batch_id, to_json
+from racewatch.notices import render_feed_notice
 from racewatch.parse import FeedParseError, ParsedFeed, parse_feed
 from racewatch.settings import Settings
 from racewatch.sources import Source, load_sources
-from racewatch.store import db
+from racewatch.store import alerts as outbox
+from racewatch.store import db, snapshot
 from racewatch.store.feeds import (
     FeedState,
     feed_states,
@@ -47,7 +49,12 @@ class PollSummary:
     changed_entries: int = 0
     quarantined: int = 0
     recovered_batches: int = 0
+    notices: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_notices(self) -> bool:
+        return self.notices > 0
 
     @property
     def has_news(self) -> bool:
@@ -132,6 +139,24 @@ def _fetch_record(
         "new_url": res.permanent_redirect,
         "retire": status == "gone",
     }
+
+
+def feed_notices(
+    sources: list[Source], states: dict[str, FeedState], fetch_rows: list[dict[str, Any]], threshold: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """One 'down' notice when a feed reaches ``threshold`` consecutive failures, one 'recovered' after."""
+    by_id = {s.id: s for s in sources}
+    notices = []
+    for row in fetch_rows:
+        before = states.get(row["feed_id"])
+        src = by_id[row["feed_id"]]
+        if row["consecutive_failures"] == threshold:
+            payload = render_feed_notice(src.name, src.url, down=True, failures=threshold, error=row["error"])
+            notices.append((f"ops:down:{row['fetch_id']}", payload))
+        elif row["consecutive_failures"] == 0 and before and before.consecutive_failures >= threshold:
+            payload = render_feed_notice(src.name, src.url, down=False, failures=0, error=None)
+            notices.append((f"ops:up:{row['fetch_id']}", payload))
+    return notices
 
 
 def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] | None = None) -> PollSummary:
@@ -220,7 +245,9 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
         }
         for q in outcome.quarantined
     ]
-    results_path = quality.write_results(outcome, settings.validations_dir) if entry_rows else None
+    results_path = quality.write_results(outcome, settings.home) if entry_rows else None
+    if results_path:
+        log.info("entries validation: %s (GX Data Docs: %s)", results_path, quality.build_docs(settings.home))
     batch = land_batch(
         settings.landing_dir,
         batch_id,
@@ -232,6 +259,9 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
         loaded = load_batch(con, batch)
         if entry_rows:
             record_validation(con, outcome, batch_id, results_path)
+        for alert_id, payload in feed_notices(effective, states, fetch_rows, settings.down_after_failures):
+            summary.notices += outbox.enqueue(con, alert_id, "ops", payload, settings.slack_channel)
+    snapshot.publish(settings.db_path, settings.snapshot_path, settings.export_dir, retry_s=settings.lock_retry_s)
     summary.new_entries += loaded.new_entries
     summary.changed_entries += loaded.changed_entries
     summary.quarantined = loaded.quarantined

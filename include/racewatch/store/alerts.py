@@ -8,6 +8,7 @@ the channel before posting again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,3 +117,34 @@ def finish(
 def record_error(con: duckdb.DuckDBPyConnection, alert_id: str, error: str) -> None:
     """Keep the alert pending (it goes out next run) but say why it did not go out now."""
     con.execute("UPDATE alerts SET last_error = ? WHERE alert_id = ?", [error[:500], alert_id])
+
+
+def enqueue(
+    con: duckdb.DuckDBPyConnection,
+    alert_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    channel: str,
+    *,
+    release_key: str | None = None,
+) -> bool:
+    """Add a pre-rendered message (digest, ops notice, summary) to the outbox; False if already there."""
+    return bool(con.execute(
+        """INSERT INTO alerts (alert_id, kind, release_key, channel, status, payload, created_at)
+           VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING 1""",
+        [alert_id, kind, release_key, channel, to_json(payload), utcnow()],
+    ).fetchall())
+
+
+def stored_payload(con: duckdb.DuckDBPyConnection, alert_id: str) -> dict[str, Any]:
+    (payload,) = con.execute("SELECT payload FROM alerts WHERE alert_id = ?", [alert_id]).fetchone()
+    return json.loads(payload)
+
+
+def roots_sent_since(con: duckdb.DuckDBPyConnection, since: datetime) -> int:
+    """Root alerts already sent in the budget window (dry-run counts too: it would have been sent)."""
+    return con.execute(
+        """SELECT count(*) FROM alerts WHERE kind = 'release_root' AND status IN ('sent', 'dry_run')
+           AND sent_at >= ?""",
+        [since],
+    ).fetchone()[0]

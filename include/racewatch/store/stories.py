@@ -226,8 +226,8 @@ def save_classified(
                             list(quarantine_rows))
         if processed_keys:
             con.execute(
-                """UPDATE entries SET classified_version = ?
-                   FROM (SELECT unnest(?::VARCHAR[]) AS k) done WHERE entries.entry_key = done.k""",
+                """UPDATE entries SET classified_version = $1
+                   FROM (SELECT unnest($2::VARCHAR[]) AS k) done WHERE entries.entry_key = done.k""",
                 [version, list(processed_keys)],
             )
         con.execute("COMMIT")
