@@ -16,7 +16,7 @@ else
   SOURCES_FILE := $(SOURCES)
 endif
 
-.PHONY: help setup run test test-fast lint eval bench lock clean
+.PHONY: help setup browser run test test-fast lint eval bench lock clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,12 +31,15 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 setup: $(STAMP) ## create .venv from requirements.txt + constraints.txt (idempotent)
 
+browser: ## install Debian's chromium for the board's browser test (the test skips without it)
+	@bash scripts/install_browser.sh || echo "make browser: chromium not installed; the board's browser test will skip"
+
 run: setup ## start Airflow + racewatch (SOURCES=sample for the bundled offline feeds)
 	RACEWATCH_SOURCES=$(abspath $(SOURCES_FILE)) \
 	$(if $(filter sample,$(SOURCES)),RACEWATCH_ALERT_MAX_AGE_HOURS=$${RACEWATCH_ALERT_MAX_AGE_HOURS:-0}) \
 	scripts/run.sh
 
-test: setup ## run the whole test suite (unit, integration, end-to-end)
+test: setup browser ## run the whole test suite (unit, integration, end-to-end)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -139,7 +139,8 @@ def fetch(
     if source.is_file:
         return _read_file(source, previous, started)
     deadline = started + options.timeout_s
-    allow_private = options.allow_private_networks or source.allow_private
+    # allow_private covers the source's own host only: a redirect to another private host is refused.
+    private_ok_host = urlsplit(source.url).hostname if source.allow_private else None
     url = source.url
     permanent: str | None = None
     all_permanent = True
@@ -164,7 +165,8 @@ def fetch(
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(f"refusing non-http(s) URL {url!r}")
-            if not allow_private and _is_private(parts.hostname):
+            if (not options.allow_private_networks and parts.hostname != private_ok_host
+                    and _is_private(parts.hostname)):
                 raise FetchError(f"refusing private/loopback address {parts.hostname!r} (set allow_private)")
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -28,7 +28,7 @@ from tests.e2e.conftest import airflow_env
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -68,6 +68,7 @@ def standalone(airflow_home: Path, tmp_path: Path, sample_server: FeedServer) ->
         RACEWATCH_HOME=str(rw_home),
         RACEWATCH_SOURCES=str(sources),
         RACEWATCH_ALERT_MAX_AGE_HOURS="0",
+        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",  # standalone spawns `airflow`
     )
     subprocess.run([sys.executable, str(PROJECT / "scripts/apply_airflow_settings.py"),
                     str(PROJECT / "airflow_settings.yaml")], env=env, check=True, capture_output=True, timeout=120)
@@ -116,7 +117,8 @@ def test_scheduler_runs_the_asset_chain(standalone: dict) -> None:
     token = None
     alert_runs: list[dict] = []
     while time.monotonic() < deadline:
-        assert standalone["proc"].poll() is None, standalone["log"].read_text()[-3000:]
+        log_text = standalone["log"].read_text()
+        assert standalone["proc"].poll() is None and "Traceback" not in log_text, log_text[-3000:]
         try:
             token = token or _token(base)
             alert_runs = _runs(base, token, "racewatch_alert")

@@ -64,7 +64,8 @@ class Release:
     country: str | None
     parameters: str | None
     open_weights: bool | None
-    first_seen_at: datetime
+    released_at: datetime
+    """When the story that founded the release was published (else when racewatch first saw it)."""
     announce_url: str | None
     outlets: int
     alert_status: str | None
@@ -156,7 +157,8 @@ def _utc_mtime(path: Path) -> datetime:
 
 
 @contextmanager
-def open_store(settings: Settings, *, retry_s: float = 5.0) -> Iterator[tuple[duckdb.DuckDBPyConnection, str, datetime]]:
+def open_store(settings: Settings, *,
+               retry_s: float = 5.0) -> Iterator[tuple[duckdb.DuckDBPyConnection, str, datetime]]:
     """Yield ``(connection, source label, data as-of)``: the snapshot when published, else the live file.
 
     Raises :class:`StoreError` when neither exists, :class:`StoreLockedError` when the live file stays
@@ -189,7 +191,8 @@ def _search_sql(term_count: int) -> str:
                ORDER BY e.published_at DESC, e.entry_key LIMIT ?"""
 
 
-def search_stories(con: duckdb.DuckDBPyConnection, raw_query: str | None, *, limit: int = SEARCH_LIMIT) -> Search | None:
+def search_stories(con: duckdb.DuckDBPyConnection, raw_query: str | None, *,
+                   limit: int = SEARCH_LIMIT) -> Search | None:
     """Stories whose title or summary contains every term (case-insensitive), newest first."""
     query, terms = parse_query(raw_query)
     if not terms:
@@ -203,13 +206,19 @@ def search_stories(con: duckdb.DuckDBPyConnection, raw_query: str | None, *, lim
 
 def latest_releases(con: duckdb.DuckDBPyConnection, *, limit: int = RELEASE_LIMIT,
                     coverage_per_release: int = COVERAGE_PER_RELEASE) -> tuple[Release, ...]:
-    """The most recent flagship releases with their root alert status and first few coverage stories."""
+    """The most recent flagship releases with their root alert status and first few coverage stories.
+
+    Placed by publication time, not first-seen time: the first poll of a new install (or a backfill)
+    sees weeks of releases at once, and the timeline must still show when each one happened.
+    """
     rows = con.execute(
         """SELECT r.release_key, coalesce(r.model, r.release_key), r.org, r.country, r.parameters,
-                  r.open_weights, r.first_seen_at, r.announce_url, r.outlets, a.status
+                  r.open_weights, coalesce(least(e.published_at, r.first_seen_at), r.first_seen_at) AS released_at,
+                  r.announce_url, r.outlets, a.status
            FROM model_releases r
+           LEFT JOIN entries e ON e.entry_key = r.first_entry_key
            LEFT JOIN alerts a ON a.release_key = r.release_key AND a.kind = 'release_root'
-           ORDER BY r.first_seen_at DESC, r.release_key LIMIT ?""",
+           ORDER BY released_at DESC, r.release_key LIMIT ?""",
         [limit],
     ).fetchall()
     keys = [row[0] for row in rows]
@@ -230,9 +239,9 @@ def latest_releases(con: duckdb.DuckDBPyConnection, *, limit: int = RELEASE_LIMI
             coverage[key].append(Coverage(title, link, source, seen_at))
             totals[key] = total
     return tuple(
-        Release(key, model, org, country, params, open_w, first_seen, url, outlets or 0, status,
+        Release(key, model, org, country, params, open_w, released, url, outlets or 0, status,
                 tuple(coverage[key]), totals[key])
-        for key, model, org, country, params, open_w, first_seen, url, outlets, status in rows
+        for key, model, org, country, params, open_w, released, url, outlets, status in rows
     )
 
 

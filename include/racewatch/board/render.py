@@ -87,14 +87,16 @@ def safe_href(url: str | None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def link(text: str, url: str | None, *, external: bool = True, text_html: str | None = None) -> str:
-    """``<a>`` for a safe URL (new tab, no referrer, no opener), plain escaped text otherwise."""
+def link(text: str, url: str | None, *, text_html: str | None = None) -> str:
+    """``<a>`` to a feed-supplied URL when it is safe (new tab, no referrer, no opener), else plain text.
+
+    ``text_html`` is already-escaped markup for the link body (search highlighting); ``text`` otherwise.
+    """
     body = text_html if text_html is not None else esc(text)
-    href = safe_href(url) if external else url
+    href = safe_href(url)
     if not href:
         return body
-    extra = ' target="_blank" rel="noopener noreferrer"' if external else ""
-    return f'<a href="{esc(href)}"{extra}>{body}</a>'
+    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{body}</a>'
 
 
 def truncate(text: str, limit: int) -> str:
@@ -184,8 +186,8 @@ def _ticks(start: datetime, end: datetime) -> list[datetime]:
 
 def timeline_svg(releases: Sequence[Release], now: datetime) -> str:
     """Three lanes (US, China, rest of world) on one time axis; each release links to its coverage card."""
-    first = min(r.first_seen_at for r in releases)
-    last = max(max(r.first_seen_at for r in releases), now)
+    first = min(r.released_at for r in releases)
+    last = max(max(r.released_at for r in releases), now)
     span = max(last - first, timedelta(days=7))
     pad = span * 0.04
     start, end = first - pad, first + span + pad
@@ -206,7 +208,7 @@ def timeline_svg(releases: Sequence[Release], now: datetime) -> str:
                      f'<text class="tick" x="{x:.1f}" y="{axis_y + 16}" text-anchor="middle">{esc(label)}</text>')
     for lane, group in enumerate(COUNTRY_GROUPS):
         top = _TOP + lane * _LANE_H
-        mine = sorted((r for r in releases if r.group == group), key=lambda r: (r.first_seen_at, r.release_key))
+        mine = sorted((r for r in releases if r.group == group), key=lambda r: (r.released_at, r.release_key))
         opened = sum(1 for r in mine if r.open_weights)
         parts.append(f'<rect class="lane lane{lane % 2}" x="0" y="{top}" width="{_W}" height="{_LANE_H}"/>'
                      f'<text class="lane-label" x="10" y="{top + 34}" fill="{GROUP_COLORS[group]}">'
@@ -215,7 +217,7 @@ def timeline_svg(releases: Sequence[Release], now: datetime) -> str:
                      f' · {opened} open</text>')
         slot_end = [float("-inf")] * len(_SLOTS)
         for release in mine:
-            parts.append(_timeline_marker(release, x_of(release.first_seen_at), top, slot_end))
+            parts.append(_timeline_marker(release, x_of(release.released_at), top, slot_end))
     now_x = x_of(now)
     parts.append(f'<line class="now" x1="{now_x:.1f}" y1="{_TOP}" x2="{now_x:.1f}" y2="{axis_y}"/>'
                  f'<text class="tick now-label" x="{now_x:.1f}" y="{_TOP + 9}" text-anchor="end" dx="-3">now</text>'
@@ -224,14 +226,23 @@ def timeline_svg(releases: Sequence[Release], now: datetime) -> str:
 
 
 def _timeline_marker(release: Release, x: float, top: int, slot_end: list[float]) -> str:
-    """One release: marker + label in the first vertical slot whose previous label has ended."""
+    """One release: marker + label in the first of the lane's rows where it overlaps no earlier label.
+
+    ``slot_end`` holds, per row, the x where the last label drawn there ends (updated in place).
+    """
     label = release.model if release.group != "ROW" or not release.country else f"{release.model} ({release.country})"
     label = truncate(label, 40)
     width = 14 + _CHAR_W * len(label)
-    slot = next((i for i, e in enumerate(slot_end) if x >= e + 6), min(range(len(slot_end)), key=slot_end.__getitem__))
+    flip = x + width > _W - _RIGHT  # near the right edge the label goes to the left of its marker
+    starts_at = x - width if flip else x - 8
+    slot = next((i for i, end in enumerate(slot_end) if end + 6 <= starts_at), None)
+    if slot is None:
+        # Every row is taken here (a burst of releases): draw the marker alone where it collides least;
+        # its tooltip and its card below still name it.
+        slot = min(range(len(slot_end)), key=slot_end.__getitem__)
+        label = ""
     y = top + _SLOTS[slot]
-    flip = x + width > _W - _RIGHT
-    slot_end[slot] = x + (0 if flip else width)
+    slot_end[slot] = x + (8 if flip or not label else width)
     color = GROUP_COLORS[release.group]
     if release.open_weights:
         marker = (f'<path class="mark open" d="M{x:.1f} {y - 7} l7 7 l-7 7 l-7 -7 z" fill="{OPEN_COLOR}" '
@@ -242,13 +253,13 @@ def _timeline_marker(release: Release, x: float, top: int, slot_end: list[float]
         marker = f'<circle class="mark closed" cx="{x:.1f}" cy="{y}" r="5.5" fill="{color}"/>'
     text_x, anchor_attr = (x - 10, "end") if flip else (x + 10, "start")
     tip = " · ".join(filter(None, [
-        release.model, release.org, release.country, fmt_ts(release.first_seen_at),
+        release.model, release.org, release.country, fmt_ts(release.released_at),
         {True: "open weights", False: "closed weights", None: "weights unknown"}[release.open_weights],
         f"{release.outlets} outlet{'' if release.outlets == 1 else 's'}",
     ]))
-    return (f'<a href="#{anchor(release.release_key)}" class="release-link"><title>{esc(tip)}</title>{marker}'
-            f'<text class="release-label" x="{text_x:.1f}" y="{y + 4}" text-anchor="{anchor_attr}">{esc(label)}</text>'
-            "</a>")
+    text = (f'<text class="release-label" x="{text_x:.1f}" y="{y + 4}" text-anchor="{anchor_attr}">{esc(label)}'
+            "</text>" if label else "")
+    return f'<a href="#{anchor(release.release_key)}" class="release-link"><title>{esc(tip)}</title>{marker}{text}</a>'
 
 
 def timeline_legend() -> str:
@@ -308,7 +319,7 @@ def _release_card(release: Release, now: datetime) -> str:
     facts = " · ".join(filter(None, [
         esc(release.org), esc(GROUP_LABELS[release.group] if release.group != "ROW" else release.country or "unknown"),
         esc(release.parameters) if release.parameters else "",
-        f"first seen {time_tag(release.first_seen_at, now)}",
+        f"released {time_tag(release.released_at, now)}",
         f"{release.outlets} outlet{'' if release.outlets == 1 else 's'}",
     ]))
     items = "".join(
@@ -321,8 +332,8 @@ def _release_card(release: Release, now: datetime) -> str:
     alert = pill(release.alert_status, f"Slack: {release.alert_status}") if release.alert_status else ""
     return (f'<article class="release g-{release.group}" id="{anchor(release.release_key)}">'
             f'<h3>{link(release.model, release.announce_url)} {weights} {alert}</h3>'
-            f'<p class="facts">{facts}</p><ul class="coverage">{items or "<li class=muted>no coverage linked</li>"}</ul>'
-            "</article>")
+            f'<p class="facts">{facts}</p>'
+            f'<ul class="coverage">{items or "<li class=muted>no coverage linked</li>"}</ul></article>')
 
 
 def _section_releases(board: Board) -> str:
@@ -375,7 +386,8 @@ def _due(feed: FeedHealth, now: datetime) -> str:
 
 def _feed_row(feed: FeedHealth, now: datetime) -> str:
     status = pill(feed.status, feed.status) if feed.status else pill(None, "not fetched")
-    problem = f'<strong class="problem">{esc(feed.problem)}</strong>' if feed.problem else '<span class="muted">ok</span>'
+    problem = (f'<strong class="problem">{esc(feed.problem)}</strong>' if feed.problem
+               else '<span class="muted">ok</span>')
     error = (f'<span title="{esc(feed.last_error)}">{esc(truncate(feed.last_error, ERROR_CHARS))}</span>'
              if feed.last_error else "")
     return (f'<tr class="sev{feed.severity}"><td>{link(feed.name, feed.url)}<br><code>{esc(feed.feed_id)}</code></td>'
@@ -447,10 +459,11 @@ h2{font-size:16px;margin:26px 0 8px}h3{font-size:14px;margin:0 0 2px}
 .note{flex-basis:100%;margin:6px 0 0;padding:8px 12px;border-radius:6px;background:#fff4d6;color:#5c4200}
 .muted{color:var(--muted)}a{color:var(--info)}code{font-size:11px;color:var(--muted)}
 .search{display:flex;gap:6px;flex:1;min-width:260px;max-width:560px}
-.search input{flex:1;padding:6px 10px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+.search input{flex:1;padding:6px 10px;border:1px solid var(--line);border-radius:6px;background:var(--bg);
+color:var(--fg)}
 .search button{padding:6px 14px;border:0;border-radius:6px;background:var(--info);color:#fff;cursor:pointer}
 svg.timeline,svg.counts{width:100%;height:auto;display:block;background:var(--panel);border-radius:8px}
-svg.counts{max-width:910px}
+svg.timeline{max-width:1240px}svg.counts{max-width:910px}
 .lane0{fill:transparent}.lane1{fill:var(--line);opacity:.35}.grid{stroke:var(--line);stroke-width:1}
 .now{stroke:var(--warn);stroke-dasharray:4 3}.tick,.lane-sub{font-size:11px;fill:var(--muted)}
 .lane-label{font-size:13px;font-weight:600}.release-label{font-size:12px;fill:var(--fg)}

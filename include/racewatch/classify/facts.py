@@ -8,6 +8,7 @@ when a new lab appears), so the patterns live here, compiled once. Each extracto
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["Parameters", "extract_claim", "extract_open_weights", "extract_parameters", "format_count"]
@@ -58,13 +59,16 @@ def _number(num: str) -> float:
     return 1.0 if num.lower() in ("a", "one") else float(num)
 
 
-def extract_parameters(text: str) -> Parameters | None:
+def extract_parameters(text: str, skip: Sequence[tuple[int, int]] = ()) -> Parameters | None:
     """The largest total parameter count the text states (the flagship among the sizes listed).
 
-    Money ("$235B"), token counts ("15T tokens") and other counted things are not parameters.
+    Money ("$235B"), token counts ("15T tokens") and other counted things are not parameters, nor
+    are sizes inside the ``skip`` spans (other models' names: "beats Llama 3 70B").
     """
     best: Parameters | None = None
     for m in _WORD_PARAMS.finditer(text):
+        if any(start <= m.start() < end for start, end in skip):
+            continue
         total = _number(m.group("num")) * _UNITS[m.group("unit").lower()]
         label = format_count(total)
         active = _WORD_ACTIVE.search(text, m.end(), m.end() + 80)
@@ -73,6 +77,8 @@ def extract_parameters(text: str) -> Parameters | None:
         if best is None or total > best.billions:
             best = Parameters(label, total)
     for m in _TOKEN_PARAMS.finditer(text):
+        if any(start <= m.start() < end for start, end in skip):
+            continue
         if _CURRENCY_BEFORE.search(text, max(0, m.start() - 4), m.start()):
             continue
         if _NOT_PARAMS_AFTER.match(text, m.end()):

@@ -24,6 +24,7 @@ __all__ = ["Hit", "Phrase", "PhraseIndex"]
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _KEY_LEN = 3
 _QUANTIFIERS = frozenset("?*+{")
+_SPACE_OR_HYPHEN = "[\\s-]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,16 +66,81 @@ def _key(pattern: str) -> str | None:
     i = 0
     while i < len(pattern) and pattern[i].isalnum() and pattern[i].isdigit() == is_digit:
         i += 1
-    prefix = pattern[:i]
-    nxt = pattern[i] if i < len(pattern) else ""
+    prefix, rest = pattern[:i], pattern[i:]
     complete = True
-    if nxt in _QUANTIFIERS:  # "LLMs?": the last letter is optional
+    if rest[:1] in _QUANTIFIERS:  # "LLMs?": the last letter is optional
         prefix, complete = prefix[:-1], False
-    elif nxt in ("(", "[") or (nxt == "\\" and pattern[i + 1 : i + 2] in ("w", "W", "S", "D") and not is_digit):
+    elif rest.startswith(_SPACE_OR_HYPHEN):  # a name's "[\s-]" never continues the word
+        complete = True
+    elif rest[:1] in ("(", "[", ".") or rest[:2] in ("\\w", "\\S") or rest[:2] == ("\\d" if is_digit else "\\D"):
         complete = False  # "rais(?:e|ed)": the word may continue
     if len(prefix) >= _KEY_LEN:
         return prefix[:_KEY_LEN].lower()
     return prefix.lower() if complete and prefix else None
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Split a regex at its top-level ``|`` (not inside groups, classes or escapes)."""
+    parts, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str) -> int:
+    """Index of the ``)`` closing the group that opens ``pattern`` (-1 if unbalanced)."""
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _keys(pattern: str) -> list[str] | None:
+    """Bucket keys of a regex: one per top-level branch, and one per branch of a leading group
+    ("(?:is|are) set to"). ``None`` when some branch has no key (the phrase is then searched)."""
+    branches = _split_top(pattern)
+    if len(branches) > 1:
+        keys = [_keys(b) for b in branches]
+        return None if any(k is None for k in keys) else sorted({k for ks in keys if ks for k in ks})
+    if pattern.startswith("(?:"):
+        end = _group_end(pattern)
+        alternatives, rest = _split_top(pattern[3:end]), pattern[end + 1 :]
+        if end < 0 or rest[:1] in _QUANTIFIERS or any(ch in alt for alt in alternatives for ch in "()[\\"):
+            return None
+        keys = [_key(alt + rest) for alt in alternatives]
+        return None if any(k is None for k in keys) else sorted({k for k in keys if k is not None})
+    key = _key(pattern)
+    return None if key is None else [key]
 
 
 def compile_phrase(pattern: str, *, cased: bool = False, open_end: bool = False) -> re.Pattern[str]:
@@ -92,16 +158,22 @@ class PhraseIndex:
 
     def add(self, phrase: Phrase, source: str) -> None:
         """File ``phrase`` (compiled from regex text ``source``) under the key of ``source``."""
-        key = _key(source)
-        if key is None:
+        keys = _keys(source)
+        if keys is None:
             self._fallback.append(phrase)
-        else:
+            return
+        for key in keys:
             bucket = self._buckets.setdefault(key, [])
             bucket.append(phrase)
             bucket.sort(key=lambda p: -p.order)
 
     def __len__(self) -> int:
-        return sum(len(b) for b in self._buckets.values()) + len(self._fallback)
+        return len({id(p) for b in self._buckets.values() for p in b}) + len(self._fallback)
+
+    @property
+    def fallback(self) -> tuple[Phrase, ...]:
+        """Phrases searched the slow way (no literal first word): keep this list short."""
+        return tuple(self._fallback)
 
     def scan(self, text: str) -> list[Hit]:
         """Every (phrase, position) match in ``text``, in text order."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from racewatch.errors import RacewatchError
 
 __all__ = [
@@ -96,9 +97,12 @@ class Cue:
 
 @dataclass(frozen=True)
 class Country:
-    """A government (``names``, for policy stories) and its adjectives (to place unknown companies)."""
+    """A government (``names``, for policy stories) and its adjectives (to place unknown companies).
 
-    code: str
+    ``code`` is None for supranational bodies (EU, UN): they act, but have no ISO country code.
+    """
+
+    code: str | None
     names: tuple[str, ...]
     adjectives: tuple[str, ...]
 
@@ -282,7 +286,8 @@ def _country(entry: Any, where: str) -> Country:
     if not isinstance(entry, dict):
         raise TaxonomyError(f"{where}: must be a mapping with code, names, adjectives")
     code = entry.get("code")
-    _check_country(code, where)
+    if code is not None:
+        _check_country(code, where)
     return Country(
         code=code,
         names=_strings(entry.get("names"), f"{where}.names"),

@@ -1,0 +1,174 @@
+"""The taxonomy compiled for matching: one phrase index plus a few regexes, built once per file.
+
+Compilation turns every alias, family trigger, country name and cue phrase into an entry of a
+:class:`~racewatch.classify.phrases.PhraseIndex`, and every model family into a regex that parses
+the name as written in a story ("Qwen3-235B-A22B-Instruct-2507", "Claude Opus 4", "Kimi-K2.5").
+Building it takes a few milliseconds; :func:`rules` caches it for the life of the taxonomy file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from racewatch.classify.phrases import Phrase, PhraseIndex, compile_phrase
+from racewatch.classify.taxonomy import Family, Lab, Taxonomy, load_taxonomy
+
+__all__ = ["EVENT_TYPES", "AliasRule", "FamilyRule", "RuleSet", "rules"]
+
+EVENT_TYPES: tuple[str, ...] = (
+    "model_release",
+    "benchmark",
+    "funding",
+    "policy_export_controls",
+    "chips_compute",
+    "partnership_product",
+    "talent",
+    "legal",
+    "research",
+    "other",
+)
+
+
+# Cue lists matched next to a company name (see RuleSet.__init__), not scanned as phrases.
+_JOINED_CUES = frozenset({"backer_after", "backer_before", "funded_before"})
+
+
+@dataclass(frozen=True)
+class FamilyRule:
+    """A model family with its lab and lowercased word lists, ready for parsing matches."""
+
+    family: Family
+    lab: Lab
+    parts: frozenset[str]
+    variants: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AliasRule:
+    """One way of writing a lab's name; ``mode`` is "plain", "cased" or "ambiguous" (see the YAML)."""
+
+    lab: Lab
+    alias: str
+    mode: str
+
+
+def escape_name(literal: str) -> str:
+    """A literal name as a regex; a space and a hyphen match each other ("Kimi-K2" / "Kimi K2")."""
+    return "".join(r"[\s-]" if ch in " -" else re.escape(ch) for ch in literal)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(escape_name(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _tail_regex(fam: Family, global_variants: tuple[str, ...]) -> str:
+    """Suffix words after the version: parts, variants, sizes ("-235B-A22B"), dates ("-0905").
+
+    After a hyphen any case ("gpt-4o-mini", "Doubao-1.5-pro"); after a space only as listed, so
+    prose words that happen to follow a model name are not swallowed. Parts may also be glued to
+    the family name ("HunyuanVideo").
+    """
+    words = _alternation((*fam.parts, *fam.variants, *global_variants))
+    size = r"\d+(?:\.\d+)?[BbTt](?:-[Aa]\d+(?:\.\d+)?[Bb])?|\d+x\d+[Bb]|[Aa]\d+[Bb]|\d{4}(?:\d{4})?"
+    glued = rf"|(?<=[^\W\d])(?:{_alternation(fam.parts)})" if fam.parts else ""
+    return rf"(?P<tail>(?:(?:-(?i:{words}|{size})|\s(?:{words}|{size}){glued})(?!\w))*)"
+
+
+def _family_regex(fam: Family, trigger: str, tail: str) -> re.Pattern[str]:
+    source = escape_name(trigger)
+    head = source if (fam.cased or fam.ambiguous) else f"(?i:{source})"
+    if fam.product:  # "Trainium2", "Ascend 910C": a product name may carry a generation number
+        return re.compile(head + r"(?:[\s-]?\d+(?:\.\d+)?[A-Za-z]?)?(?!\w)")
+    sep = r"[\s-]" if fam.sep in ("", " ", "-") else rf"(?:[\s-]|{re.escape(fam.sep)})"
+    if fam.pre:
+        head += rf"(?:{sep}?(?P<pre>{_alternation(fam.pre)}))?"
+    head += rf"(?:{sep}?(?P<version>{fam.version})(?!\w))?" + tail
+    return re.compile(head + r"(?!\w)")  # a whole word: "MAI" is not in "maiden"
+
+
+class RuleSet:
+    """Everything :func:`racewatch.classify.rules.classify` matches, compiled from one taxonomy."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self.index = PhraseIndex()
+        self.labs = {lab.key: lab for lab in taxonomy.labs}
+        self.bare: dict[str, list[tuple[FamilyRule, re.Pattern[str]]]] = {}
+        global_variants = tuple(taxonomy.variants)
+        self.variant_words = frozenset(v.lower() for v in global_variants)
+        for lab in taxonomy.labs:
+            for mode, names in (("plain", lab.aliases), ("cased", lab.cased_aliases), ("ambiguous", lab.ambiguous)):
+                for alias in names:
+                    self._add("alias", lab.key, escape_name(alias), AliasRule(lab, alias, mode),
+                              cased=mode != "plain", order=len(alias))
+            for guard in lab.guards:
+                self._add("guard", lab.key, guard, None)
+            for fam in lab.families:
+                rule = FamilyRule(
+                    fam,
+                    lab,
+                    frozenset(p.lower() for p in fam.parts),
+                    frozenset(v.lower() for v in (*fam.variants, *global_variants)),
+                )
+                tail = _tail_regex(fam, global_variants)
+                for trigger in fam.triggers:
+                    regex = _family_regex(fam, trigger, tail)
+                    self.index.add(Phrase("family", lab.key, regex, ref=rule, order=len(trigger)), escape_name(trigger))
+                if fam.bare_version:
+                    bare = re.compile(rf"(?<![\w.-])(?P<version>{fam.version})(?!\w)" + tail)
+                    self.bare.setdefault(lab.key, []).append((rule, bare))
+        for country in taxonomy.countries:  # group "" stands for a body with no ISO code (the EU)
+            for name in country.names:
+                self._add("country", country.code or "", escape_name(name), "name", cased=True)
+            for adjective in country.adjectives:
+                self._add("adjective", country.code or "", escape_name(adjective), "adjective", cased=True)
+        for group, cues in taxonomy.cues.items():
+            if group in _JOINED_CUES:
+                continue
+            for cue in cues:
+                self._add("cue", group, cue.pattern, None, weight=cue.weight, cased=cue.cased)
+        for event, cues in taxonomy.events.items():
+            if event not in EVENT_TYPES or event == "other":
+                continue
+            for cue in cues:
+                self._add("event", event, cue.pattern, None, weight=cue.weight, cased=cue.cased)
+        self.backer_after = self._joined("backer_after", r"(?:'s)?(?:{})\b")
+        self.backer_before = self._joined("backer_before", r"\b(?:{})\s*$")
+        # "invests in Abu Dhabi's G42": allow a possessive place between the cue and the company.
+        self.funded_before = self._joined("funded_before", r"\b(?:{})(?:\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?'s)?\s*$")
+
+    def _joined(self, group: str, template: str) -> re.Pattern[str] | None:
+        cues = self.taxonomy.cues.get(group, ())
+        if not cues:
+            return None
+        return re.compile(template.format("|".join(c.pattern for c in cues)), re.IGNORECASE)
+
+    def _add(
+        self,
+        kind: str,
+        group: str,
+        source: str,
+        ref: Any,
+        *,
+        weight: float = 1.0,
+        cased: bool = False,
+        order: int = 0,
+    ) -> None:
+        phrase = Phrase(kind, group, compile_phrase(source, cased=cased), weight=weight, ref=ref, order=order)
+        self.index.add(phrase, source)
+
+
+_RULES: dict[int, RuleSet] = {}
+
+
+def rules() -> RuleSet:
+    """The compiled rules for the current taxonomy (``$RACEWATCH_TAXONOMY`` or the repository's)."""
+    taxonomy = load_taxonomy()
+    compiled = _RULES.get(id(taxonomy))
+    if compiled is None or compiled.taxonomy is not taxonomy:
+        _RULES.clear()
+        compiled = _RULES[id(taxonomy)] = RuleSet(taxonomy)
+    return compiled
