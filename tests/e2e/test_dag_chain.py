@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from racewatch.alerts.render import render_followup, render_release_root
 from racewatch.store import alerts as outbox
 from racewatch.store import db
+
 from tests.conftest import sample_routes, write_sources
 from tests.e2e.conftest import run_dags
 from tests.support.fake_slack import FakeSlack
@@ -41,8 +41,10 @@ def test_three_dags_store_stories_and_post_exact_payloads(airflow_home: Path, tm
         calls = list(slack.calls)
 
         with db.connect(rw_home / "racewatch.duckdb", read_only=True) as con:
-            entries, stories = con.execute("SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM stories)").fetchone()
-            keys = [r[0] for r in con.execute("SELECT release_key FROM model_releases ORDER BY first_seen_at").fetchall()]
+            entries, stories = con.execute(
+                "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM stories)").fetchone()
+            keys = [r[0] for r in con.execute(
+                "SELECT release_key FROM model_releases ORDER BY first_seen_at").fetchall()]
             views = {k: outbox.release_view(con, k) for k in keys}
             replies = con.execute(
                 """SELECT a.release_key, a.entry_key, a.slack_ts, a.thread_ts FROM alerts a
@@ -66,8 +68,8 @@ def test_three_dags_store_stories_and_post_exact_payloads(airflow_home: Path, tm
                             "unfurl_media": False,
                             "metadata": {"event_type": "racewatch_alert", "event_payload": {"alert_id": f"root:{key}"}}}
         kimi = by_alert["root:moonshot-ai/kimi-k2.5"]
-        assert kimi["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Kimi K2.5 by Moonshot AI",
-                                                                "emoji": True}}
+        header = {"type": "plain_text", "text": "Kimi K2.5 by Moonshot AI", "emoji": True}
+        assert kimi["blocks"][0] == {"type": "header", "text": header}
         # Every later outlet is a reply in its release's thread.
         assert len(threaded) == len(replies)
         for release_key, entry_key, _ts, thread_ts in replies:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
-
 from racewatch.cli import main
 from racewatch.fetch import FetchOptions, fetch_all
 from racewatch.parse import FeedParseError, parse_feed
 from racewatch.sources import Source
+
 from tests.conftest import FEEDPARSER_CORPUS
 from tests.support.feed_server import FeedServer, Route
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
-
 from racewatch.pipeline.poll import poll
 from racewatch.settings import Settings
 from racewatch.store import db
+
 from tests.conftest import SAMPLE_DIR, make_settings
 from tests.support.feed_server import FeedServer, Route
 
