@@ -118,6 +118,25 @@ def cmd_run_once(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    """Relabel stored entries from their stored text (no refetch): pending ones, or all with --all."""
+    from racewatch.pipeline.classify import classify_pending
+    from racewatch.store import db
+
+    settings = Settings.from_env()
+    if args.all:
+        with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+            con.execute("UPDATE entries SET classified_version = NULL")
+    total = 0
+    while True:
+        summary = classify_pending(settings)
+        total += summary.classified
+        if not summary.classified:
+            break
+    print(f"reclassified {total} entr{'y' if total == 1 else 'ies'}")
+    return 0
+
+
 def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, ensure_ascii=False,
@@ -203,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", help="sources YAML (default: $RACEWATCH_SOURCES)")
     p.add_argument("--all", action="store_true", help="poll every source now, ignoring next-due times")
     p.set_defaults(func=cmd_run_once)
+
+    p = sub.add_parser("reclassify", help="relabel stored entries with the current classifier (no refetch)")
+    p.add_argument("--all", action="store_true", help="relabel every entry, not only those of older versions")
+    p.set_defaults(func=cmd_reclassify)
 
     p = sub.add_parser("sql", help="read-only SQL on the racewatch database")
     p.add_argument("query")

@@ -335,10 +335,6 @@ def assess_release(r: Reading, rel: Release) -> None:
         block("price", f"pricing news: '{price.text}'")
     if model.snapshot is not None:
         block(None, f"dated checkpoint of an existing model: {model.name} {model.snapshot}")
-    if model.product:
-        block("product", f"product, not a model: {model.name}")
-    elif not model.specific:
-        block("product", f"no specific model named (family {model.name} only)")
     derivative = next(iter(hits_in(r.cues.get("finetune", []), 0, r.lede_end)), None)
     platform = _platform_after(r, verb, owner)
     if platform is not None and (subject is None or subject.lab is owner):
@@ -358,6 +354,10 @@ def assess_release(r: Reading, rel: Release) -> None:
         base = _foreign_base(r, owner, subject)
         if base is not None or model.rule is None:
             block("derivative", f"derivative: '{derivative.text}' {base.name if base else 'another model'}")
+    if model.product:
+        block("product", f"product, not a model: {model.name}")
+    elif not model.specific:
+        block("product", f"no specific model named (family {model.name} only)")
 
 
 def _platform_after(r: Reading, verb: Hit, owner: Lab | None) -> Org | None:

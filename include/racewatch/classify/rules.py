@@ -39,8 +39,8 @@ CLASSIFIER_VERSION = "rules-1"
 
 # Ties between event cues go to the more specific, rarer type.
 _EVENT_PRIORITY: tuple[str, ...] = (
-    "policy_export_controls",
     "legal",
+    "policy_export_controls",
     "funding",
     "talent",
     "chips_compute",
