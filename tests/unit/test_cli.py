@@ -64,7 +64,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with db.connect(path) as con:
         con.execute("""INSERT INTO model_releases (release_key, org, country, model, first_seen_at, first_entry_key,
                        outlets, provenance, updated_at)
-                       VALUES ('moonshot-ai/kimi-k2.5', 'Moonshot AI', 'CN', 'Kimi K2.5', now(), 'e1', 3, '{}', now())""")
+                       VALUES ('moonshot-ai/kimi-k2.5', 'Moonshot AI', 'CN', 'Kimi K2.5', now(), 'e1', 3, '{}',
+                               now())""")
     return path
 
 
