@@ -408,7 +408,8 @@ def test_money_and_tokens_are_not_parameters(text: str) -> None:
 
 
 def test_sizes_of_other_models_are_not_this_models() -> None:
-    facts = extract_facts(story("Palo Alto-based Zyphra releases Zamba2-7B, a small language model that beats Llama 3 70B"))
+    title = "Palo Alto-based Zyphra releases Zamba2-7B, a small language model that beats Llama 3 70B"
+    facts = extract_facts(story(title))
     assert facts["parameters"] == "7B"
 
 
@@ -529,9 +530,8 @@ def test_output_always_satisfies_the_contract(title: str, summary: str) -> None:
     assert all(isinstance(m, str) and m for m in out["models"])
     assert all(isinstance(r, str) for r in out["reasons"])
     assert out["country"] is None or out["country"] in ISO_3166_ALPHA2
-    assert out["release_key"] is None or (
-        isinstance(out["release_key"], str) and set(out["release_key"]) <= set(string.ascii_lowercase + string.digits + ".-/")
-    )
+    key = out["release_key"]
+    assert key is None or (isinstance(key, str) and set(key) <= set(string.ascii_lowercase + string.digits + ".-/"))
     if out["is_flagship_release"]:
         assert out["event_type"] == "model_release" and out["release_key"] and out["is_ai_competition"]
     if not out["is_ai_competition"]:
