@@ -124,13 +124,19 @@ cat <<MSG
 
 MSG
 
-# Run until Ctrl-C or until any component exits (then stop the rest, so nothing half-runs).
+# Run until Ctrl-C or until any component exits, then stop the rest (EXIT trap) so nothing half-runs.
+# Ctrl-C reaches every component of the process group at once; the first to finish ends the wait
+# (bash may absorb the SIGINT itself), so a clean exit is reported in one line and only a failure
+# shows its log.
 set +e
 wait -n "${pids[@]}"
 status=$?
 for i in "${!pids[@]}"; do
-  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-    echo "racewatch: ${names[$i]} exited (status $status); last lines of $logs/${names[$i]}.log:" >&2
+  kill -0 "${pids[$i]}" 2>/dev/null && continue
+  if [ "$status" -eq 0 ]; then
+    echo "racewatch: ${names[$i]} stopped"
+  else
+    echo "racewatch: ${names[$i]} exited with status $status; last lines of $logs/${names[$i]}.log:" >&2
     tail -n 20 "$logs/${names[$i]}.log" >&2
   fi
 done

@@ -31,7 +31,7 @@ class FeedParseError(Exception):
     """The bytes are not a feed we can read (with feedparser's reason)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A normalized feed entry; ``entry_key`` is stable across fetches and edits."""
 
@@ -47,7 +47,8 @@ class Entry:
     content_hash: str
     flags: tuple[str, ...] = ()
 
-    def as_row(self) -> dict[str, Any]:
+    def as_row(self, **extra: Any) -> dict[str, Any]:
+        """A plain dict for validation and landing (``extra`` adds columns such as ``seen_at``)."""
         return {
             "entry_key": self.entry_key,
             "feed_id": self.feed_id,
@@ -60,6 +61,7 @@ class Entry:
             "updated_at": self.updated_at,
             "content_hash": self.content_hash,
             "flags": list(self.flags),
+            **extra,
         }
 
 
@@ -277,3 +279,17 @@ def _normalize_entry(
         content_hash=content_hash,
         flags=tuple(flags),
     )
+
+
+def parse_job(
+    body: bytes, feed_id: str, base_url: str | None, content_type: str | None, future_tolerance: timedelta
+) -> tuple[ParsedFeed | None, str | None]:
+    """:func:`parse_feed` for worker processes: the error comes back as text, which always pickles.
+
+    It lives here, not in the pipeline, so a spawned worker imports only this module and feedparser.
+    """
+    try:
+        return parse_feed(body, feed_id, base_url=base_url, content_type=content_type,
+                          fetched_at=datetime.now(UTC), future_tolerance=future_tolerance), None
+    except FeedParseError as exc:
+        return None, str(exc)

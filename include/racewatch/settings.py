@@ -51,7 +51,7 @@ class Settings:
     default_poll_minutes: int = 10
     fetch_timeout_s: float = 20.0
     max_body_bytes: int = 10 * 1024 * 1024
-    max_concurrency: int = 16
+    max_concurrency: int = 48
     per_host_concurrency: int = 2
     future_tolerance: timedelta = timedelta(hours=6)
     alert_max_age: timedelta | None = timedelta(hours=24)

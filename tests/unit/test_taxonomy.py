@@ -125,3 +125,10 @@ def test_malformed_taxonomy_fails_with_a_useful_message(tmp_path: Path, data: ob
 def test_missing_file_is_a_taxonomy_error(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="cannot be read"):
         load_taxonomy(tmp_path / "nope.yaml")
+
+
+def test_almost_every_phrase_is_indexed_by_its_first_word() -> None:
+    """Phrases without a literal first word are searched across the whole text: keep them rare (speed)."""
+    from racewatch.classify.compiled import RuleSet
+
+    assert len(RuleSet(load_taxonomy()).index.fallback) <= 3

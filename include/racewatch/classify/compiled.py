@@ -98,7 +98,6 @@ class RuleSet:
         self.labs = {lab.key: lab for lab in taxonomy.labs}
         self.bare: dict[str, list[tuple[FamilyRule, re.Pattern[str]]]] = {}
         global_variants = tuple(taxonomy.variants)
-        self.variant_words = frozenset(v.lower() for v in global_variants)
         for lab in taxonomy.labs:
             for mode, names in (("plain", lab.aliases), ("cased", lab.cased_aliases), ("ambiguous", lab.ambiguous)):
                 for alias in names:

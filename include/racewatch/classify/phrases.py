@@ -8,8 +8,8 @@ token's first letters are tried, anchored at that token. Phrases that do not sta
 word (``\\$\\d+ billion``) go to a short fallback list searched the ordinary way.
 
 Phrases match whole words: a token starts a match only where no letter or digit precedes it, and
-every phrase is compiled with a trailing ``(?!\\w)`` unless the caller asks for an open end (model
-family triggers, which run straight into their version: ``Qwen3``).
+:func:`compile_phrase` adds a trailing ``(?!\\w)`` (model-family regexes, built elsewhere, end with
+their own boundary after the version: ``Qwen3``).
 """
 
 from __future__ import annotations
@@ -143,10 +143,9 @@ def _keys(pattern: str) -> list[str] | None:
     return None if key is None else [key]
 
 
-def compile_phrase(pattern: str, *, cased: bool = False, open_end: bool = False) -> re.Pattern[str]:
-    """Compile a phrase regex the way the index expects it (whole word unless ``open_end``)."""
-    flags = 0 if cased else re.IGNORECASE
-    return re.compile(pattern if open_end else f"(?:{pattern})(?!\\w)", flags)
+def compile_phrase(pattern: str, *, cased: bool = False) -> re.Pattern[str]:
+    """Compile a phrase regex the way the index expects it: a whole word, case-insensitive unless ``cased``."""
+    return re.compile(f"(?:{pattern})(?!\\w)", 0 if cased else re.IGNORECASE)
 
 
 class PhraseIndex:
@@ -166,9 +165,6 @@ class PhraseIndex:
             bucket = self._buckets.setdefault(key, [])
             bucket.append(phrase)
             bucket.sort(key=lambda p: -p.order)
-
-    def __len__(self) -> int:
-        return len({id(p) for b in self._buckets.values() for p in b}) + len(self._fallback)
 
     @property
     def fallback(self) -> tuple[Phrase, ...]:

@@ -24,6 +24,7 @@ __all__ = ["Model", "Org", "Reading", "first_sentence_end", "hits_in", "read"]
 
 # Long summaries (whole articles) add cost, not signal: the lede decides.
 SUMMARY_CHARS = 1500
+# A cue in the headline counts this many times one in the lede: the headline says what the story is.
 TITLE_WEIGHT = 3.0
 
 _WS = re.compile(r"\s+")
@@ -31,7 +32,8 @@ _DASHES = re.compile(r"\s*[\u2013\u2014\u2015]\s*")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _BUSINESS_EVENTS = frozenset({"funding", "legal", "talent"})
 _DATE = re.compile(r"^\d{4}(?:\d{4})?$")
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z]\.[A-Z])[.!?](?=\s+[\"'A-Z0-9])")
+# A sentence ends at . ! ? before a capital, but not after an initial ("U.S. officials", "J.D. Vance").
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?](?=\s+[\"'A-Z0-9])")
 
 
 @dataclass

@@ -93,6 +93,9 @@ _THIRD_PARTY_NOUNS = frozenset(
 _INFERRED_ORG = re.compile(
     r"(?P<org>(?:[A-Z0-9][\w.&'-]*)(?:\s+(?:[A-Z0-9][\w.&'-]*|AI|Labs?|Research|of|for|and))*)\s*,?\s*$"
 )
+_LIST_GLUE = re.compile(r"[\s,&]*(?:and[\s,]*)?")
+# "Qwen3-Max-Thinking, launched on Tuesday, ...": a participle after the name is background.
+_PARTICIPLE_GAP = re.compile(r"\s*,\s*")
 # "released the text-only model", "launched it": the lede points back at the headline's model.
 _REFERS_BACK = re.compile(r"\s+(?:it\b|(?:the|its|this|a) (?:[\w-]+ ){0,3}?(?:models?|LLM|system)\b)", re.IGNORECASE)
 # "... is now available on Amazon Bedrock", "... comes to Microsoft Copilot".
@@ -165,6 +168,9 @@ def _release_in_span(r: Reading, rs: RuleSet, start: int, end: int) -> Release |
             model = _subject_model(r, verb, start, verb_word) or _infer_model(r, verb, end) or obj
         if model is None:
             continue
+        participle = verb_word.endswith("ed") and model.end <= verb.start
+        if participle and _PARTICIPLE_GAP.fullmatch(text, model.end, verb.start):
+            continue  # "Qwen3-Max, launched on Tuesday, runs on ...": background to another story
         if verb_word in _NOUN_FORMS and (model.start < verb.start or text.startswith(" of ", verb.end)):
             continue  # "the GPT-5 launch", "the release of GPT-5"
         return Release(verb, model, _subject(r, rs, clause, verb.start, model), (start, end))
@@ -270,11 +276,28 @@ def _subject(r: Reading, rs: RuleSet, clause: int, verb_start: int, model: Model
         own = [o for o in before if o.lab is model.lab]
         if own:
             return own[-1]
+        # "OpenAI, Oracle and SoftBank announce Stargate": the comma lists co-subjects, it starts no clause.
+        listed = [
+            o for o in r.orgs if o.lab is model.lab and o.start < clause and _only_names_between(r, o.end, verb_start)
+        ]
+        if listed:
+            return listed[-1]
     if before:
         return before[-1]
     if model.lab is not None and model.start < verb_start:
         return None
     return infer_org(r, clause, verb_start)
+
+
+def _only_names_between(r: Reading, start: int, end: int) -> bool:
+    """Nothing but company names, commas and "and" between ``start`` and ``end``."""
+    rest, cursor = [], start
+    for org in r.orgs:
+        if start <= org.start and org.end <= end:
+            rest.append(r.text[cursor : org.start])
+            cursor = org.end
+    rest.append(r.text[cursor:end])
+    return all(_LIST_GLUE.fullmatch(part) for part in rest)
 
 
 def infer_org(r: Reading, clause: int, verb_start: int) -> Org | None:
@@ -335,6 +358,9 @@ def assess_release(r: Reading, rel: Release) -> None:
         block("price", f"pricing news: '{price.text}'")
     if model.snapshot is not None:
         block(None, f"dated checkpoint of an existing model: {model.name} {model.snapshot}")
+    if model.product:  # a chip, an app, a venture: what it is and who makes it is all there is
+        block("product", f"product, not a model: {model.name}")
+        return
     derivative = next(iter(hits_in(r.cues.get("finetune", []), 0, r.lede_end)), None)
     platform = _platform_after(r, verb, owner)
     if platform is not None and (subject is None or subject.lab is owner):
@@ -354,9 +380,7 @@ def assess_release(r: Reading, rel: Release) -> None:
         base = _foreign_base(r, owner, subject)
         if base is not None or model.rule is None:
             block("derivative", f"derivative: '{derivative.text}' {base.name if base else 'another model'}")
-    if model.product:
-        block("product", f"product, not a model: {model.name}")
-    elif not model.specific:
+    if not model.specific:
         block("product", f"no specific model named (family {model.name} only)")
 
 

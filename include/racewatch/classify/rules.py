@@ -58,8 +58,9 @@ _BUSINESS_EVENTS = frozenset({"funding", "talent", "legal"})
 _POLICY_OVER_CHIPS = 0.75
 # "US chipmakers", "Chinese AI startups": a country name used as an adjective, not a government acting.
 _ADJECTIVAL_AFTER = re.compile(
+    r"(?:'s\s+(?:AI\s+)?(?:labs?|companies|firms|start-?ups?|chip ?makers|giants?|developers|researchers|rivals?)|"
     r"\s+(?:companies|firms|chip ?makers|start-?ups?|tech|AI|labs?|stocks?|shares|investors|users|consumers|"
-    r"markets?|models?|chatbots?|rivals?|giants?|developers|researchers|engineers)\b",
+    r"markets?|models?|chatbots?|rivals?|giants?|developers|researchers|engineers))\b",
     re.IGNORECASE,
 )
 # "bring back Character.AI founder Noam Shazeer" hires people, it does not integrate a product.
@@ -156,6 +157,10 @@ def _event_scores(r: Reading, rs: RuleSet) -> dict[str, float]:
         scores["policy_export_controls"] = scores.get("policy_export_controls", 0.0) + _HEADLINE_SUBJECT
     if _integration_in_title(r, rs):
         scores["partnership_product"] = scores.get("partnership_product", 0.0) + _HEADLINE_SUBJECT
+    if hits_in(r.cues.get("finetune", []), 0, r.title_len) and any(
+        m.specific and not m.product and r.in_title(m.start) for m in r.models
+    ):  # "Nemotron-K2.5: an agent model fine-tuned from Kimi K2.5" is (derivative) model news
+        scores["model_release"] = scores.get("model_release", 0.0) + _HEADLINE_SUBJECT
     policy, chips = scores.get("policy_export_controls", 0.0), scores.get("chips_compute", 0.0)
     if government_acts or (strong_policy and policy >= chips * _POLICY_OVER_CHIPS):
         scores["chips_compute"] = 0.0  # the chips are what the policy is about
@@ -272,11 +277,15 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
         anchors.append(f"model: {specific[0].name}")
     acting = _acting_government(r)
     gov = _government(r) if event == "policy_export_controls" or acting is not None else None
-    if gov is not None and r.ai_context and not anchors:
-        anchors.append(f"government: {gov}")
+    named = acting or next(iter(hits_in((*r.countries, *r.adjectives), 0, r.lede_end)), None)
+    if (acting is not None or event == "policy_export_controls") and named is not None and r.ai_context and not anchors:
+        anchors.append(f"government: {named.text}")  # the EU acts too, though it has no ISO code
     race = hits_in(r.cues.get("race", []), 0, r.title_len)
     if race and r.ai_context and not anchors and hits_in(r.countries, 0, r.title_len):
         anchors.append(f"race between countries: '{race[0].text}'")
+    title_context = hits_in(r.cues.get("ai_context", []), 0, r.title_len)
+    if event == "benchmark" and title_context and not anchors:  # leaderboards are the race's scoreboard
+        anchors.append(f"AI benchmark: '{title_context[0].text}'")
     if rel is not None and rel.model.rule is None and r.ai_context:
         anchors.append(f"model inferred from text: {rel.model.name}")
     title_orgs = [o for o in r.orgs if r.in_title(o.start)]
@@ -289,6 +298,8 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
         event, flagship = "other", False
 
     main = _main_org(r, rs, event, rel) or unknown_subject
+    if main is not None and main.lab is None and not is_ai:
+        main = None  # an inferred company in a story that is not race news is noise
     if main is not None and main.lab is not None:
         country = main.lab.country
     elif main is not None:
@@ -370,7 +381,10 @@ def classify_many(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def _render(d: _Decision, item: Mapping[str, Any]) -> dict[str, Any]:
     r = d.reading
-    orgs: list[str] = [d.main.name] if d.main is not None else []
+    orgs: list[str] = []
+    # A company inferred from the wording is only worth naming in race news.
+    if d.main is not None and (d.main.lab is not None or d.is_ai):
+        orgs.append(d.main.name)
     for org in r.orgs:
         if org.name not in orgs:
             orgs.append(org.name)

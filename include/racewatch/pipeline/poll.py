@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import random
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +23,7 @@ from typing import Any
 from racewatch.fetch import FetchOptions, FetchResult, Validators, fetch_all
 from racewatch.landing import land_batch, new_batch_id, to_json
 from racewatch.notices import render_feed_notice
-from racewatch.parse import FeedParseError, ParsedFeed, parse_feed
+from racewatch.parse import ParsedFeed, parse_job
 from racewatch.settings import Settings
 from racewatch.sources import Source, load_sources
 from racewatch.store import alerts as outbox
@@ -51,6 +56,8 @@ class PollSummary:
     recovered_batches: int = 0
     notices: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time per step (fetch, parse, validate, land, load, publish): where a slow poll spends it."""
 
     @property
     def has_notices(self) -> bool:
@@ -62,6 +69,78 @@ class PollSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
+
+
+PARALLEL_PARSE_MIN_FEEDS = 20
+"""Below this many due feeds, parsing inline beats starting worker processes."""
+
+
+class FeedParser:
+    """Parses fetched bodies as they arrive: in 2 worker processes for big polls, inline for small ones.
+
+    feedparser is pure Python and holds the GIL, so threads would not help; worker processes put the
+    second core to work while the fetch threads still wait on slow hosts.
+    """
+
+    def __init__(self, settings: Settings, *, processes: bool) -> None:
+        self.tolerance = settings.future_tolerance
+        self.pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) \
+            if processes else None
+        self.pending: dict[str, tuple[Future[tuple[ParsedFeed | None, str | None]], tuple[Any, ...]]] = {}
+        self.done: dict[str, tuple[ParsedFeed | None, str | None]] = {}
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> FeedParser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, res: FetchResult) -> None:
+        """``fetch_all``'s per-result callback (called from fetch threads)."""
+        if res.status != "ok" or res.body is None:
+            return
+        args = (res.body, res.source_id, res.final_url, res.content_type, self.tolerance)
+        if self.pool is None:
+            outcome = parse_job(*args)
+            with self.lock:
+                self.done[res.source_id] = outcome
+            return
+        try:
+            future = self.pool.submit(parse_job, *args)
+        except BrokenProcessPool:
+            with self.lock:
+                self.done[res.source_id] = parse_job(*args)
+            return
+        with self.lock:
+            self.pending[res.source_id] = (future, args)
+
+    def results(self) -> dict[str, tuple[ParsedFeed | None, str | None]]:
+        """Every parse outcome; if the worker pool broke (e.g. a worker was killed), parse inline instead."""
+        with self.lock:
+            pending, self.pending = self.pending, {}
+        out = dict(self.done)
+        for feed_id, (future, args) in pending.items():
+            try:
+                out[feed_id] = future.result()
+            except BrokenProcessPool:
+                log.warning("parser worker pool broke; parsing %s in-process", feed_id)
+                out[feed_id] = parse_job(*args)
+        return out
+
+
+class _Stopwatch:
+    """Records the seconds since the previous lap under a step name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _is_due(state: FeedState | None, now: datetime) -> bool:
@@ -200,21 +279,22 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
         allow_private_networks=settings.allow_private_networks,
     )
     previous = {s.id: states[s.id].validators for s in due if s.id in states}
-    results = fetch_all(effective, previous, options, max_workers=settings.max_concurrency,
-                        per_host=settings.per_host_concurrency)
+    clock = _Stopwatch(summary.seconds)
+    gx_warmup = threading.Thread(target=quality.warm_up, daemon=True)  # import GX while we wait on the network
+    gx_warmup.start()
+    with FeedParser(settings, processes=len(due) >= PARALLEL_PARSE_MIN_FEEDS) as parser:
+        # Parsing starts as soon as each body arrives, on the second core, overlapping the network wait.
+        results = fetch_all(effective, previous, options, max_workers=settings.max_concurrency,
+                            per_host=settings.per_host_concurrency, on_result=parser.submit)
+        clock.lap("fetch")
+        parsed_by_id = parser.results()
+    clock.lap("parse")
 
     batch_id = new_batch_id()
     fetch_rows: list[dict[str, Any]] = []
     entry_rows: list[dict[str, Any]] = []
     for src, res in zip(effective, results, strict=True):
-        parsed: ParsedFeed | None = None
-        parse_error: str | None = None
-        if res.status == "ok" and res.body is not None:
-            try:
-                parsed = parse_feed(res.body, src.id, base_url=res.final_url, content_type=res.content_type,
-                                    fetched_at=datetime.now(UTC), future_tolerance=settings.future_tolerance)
-            except FeedParseError as exc:
-                parse_error = str(exc)
+        parsed, parse_error = parsed_by_id.get(src.id, (None, None))
         row = _fetch_record(batch_id, src, res, parsed, parse_error, states.get(src.id), settings, now)
         fetch_rows.append(row)
         if row["status"] == "error" or row["status"] == "gone":
@@ -226,8 +306,9 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
         else:
             summary.feeds_ok += 1
         if parsed:
-            entry_rows.extend({**e.as_row(), "seen_at": now} for e in parsed.entries)
-
+            entry_rows.extend(e.as_row(seen_at=now) for e in parsed.entries)
+    del parsed_by_id, results  # the bodies and parse trees are no longer needed: keep the peak down
+    gx_warmup.join()
     outcome = quality.validate_entries(entry_rows, now=datetime.now(UTC),
                                        future_tolerance=settings.future_tolerance)
     if outcome.critical_failure:
@@ -248,6 +329,7 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
     results_path = quality.write_results(outcome, settings.home) if entry_rows else None
     if results_path:
         log.info("entries validation: %s (GX Data Docs: %s)", results_path, quality.build_docs(settings.home))
+    clock.lap("validate")
     batch = land_batch(
         settings.landing_dir,
         batch_id,
@@ -255,13 +337,16 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
         {"created_at": now, "kind": "poll", "validation": str(results_path) if results_path else None},
     )
     summary.batch_id = batch_id
+    clock.lap("land")
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
         loaded = load_batch(con, batch)
         if entry_rows:
             record_validation(con, outcome, batch_id, results_path)
         for alert_id, payload in feed_notices(effective, states, fetch_rows, settings.down_after_failures):
             summary.notices += outbox.enqueue(con, alert_id, "ops", payload, settings.slack_channel)
+    clock.lap("load")
     snapshot.publish(settings.db_path, settings.snapshot_path, settings.export_dir, retry_s=settings.lock_retry_s)
+    clock.lap("publish")
     summary.new_entries += loaded.new_entries
     summary.changed_entries += loaded.changed_entries
     summary.quarantined = loaded.quarantined

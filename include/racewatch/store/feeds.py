@@ -65,16 +65,26 @@ class LoadResult:
 
 
 def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
-    """Mirror the sources file into ``feeds``; a changed configured URL resets the effective URL."""
+    """Mirror the sources file into ``feeds`` in one statement; a changed configured URL resets the
+    effective URL (and un-retires the feed), and sources no longer in the file become inactive."""
     now = utcnow()
+    columns = {
+        "feed_id": [s.id for s in sources], "url": [s.url for s in sources], "name": [s.name for s in sources],
+        "tags": [list(s.tags) for s in sources], "poll_minutes": [s.poll_minutes for s in sources],
+        "allow_private": [s.allow_private for s in sources],
+    }
     con.execute("BEGIN TRANSACTION")
     try:
-        for src in sources:
+        if sources:
             con.execute(
                 """
                 INSERT INTO feeds (feed_id, url, config_url, name, tags, poll_minutes, allow_private,
                                    active, added_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)
+                SELECT feed_id, url, url, name, tags, poll_minutes, allow_private, TRUE, $now, $now
+                FROM (SELECT unnest($feed_id::VARCHAR[]) AS feed_id, unnest($url::VARCHAR[]) AS url,
+                             unnest($name::VARCHAR[]) AS name, unnest($tags::VARCHAR[][]) AS tags,
+                             unnest($poll_minutes::INTEGER[]) AS poll_minutes,
+                             unnest($allow_private::BOOLEAN[]) AS allow_private)
                 ON CONFLICT (feed_id) DO UPDATE SET
                     url = CASE WHEN feeds.config_url <> excluded.config_url THEN excluded.url ELSE feeds.url END,
                     active = CASE WHEN feeds.config_url <> excluded.config_url THEN TRUE
@@ -85,13 +95,11 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
                     poll_minutes = excluded.poll_minutes, allow_private = excluded.allow_private,
                     updated_at = excluded.updated_at
                 """,
-                [src.id, src.url, src.url, src.name, list(src.tags), src.poll_minutes, src.allow_private,
-                 now, now],
+                {"now": now, **columns},
             )
-        ids = [s.id for s in sources]
         con.execute(
-            "UPDATE feeds SET active = FALSE, updated_at = ? WHERE active AND NOT list_contains(?, feed_id)",
-            [now, ids],
+            "UPDATE feeds SET active = FALSE, updated_at = $now WHERE active AND NOT list_contains($ids, feed_id)",
+            {"now": now, "ids": columns["feed_id"]},
         )
         con.execute("COMMIT")
     except Exception:
