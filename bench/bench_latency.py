@@ -304,7 +304,8 @@ def breakdown(stack: Stack, published: float, slack_at: float) -> dict[str, Any]
              ts(alert["queued_when"]), ts(alert["start_date"]), slack_at]
     # A scheduled poll that started before T still saw the story only at its own fetch: 'detect' is then
     # negative and its 'ingest_*' slices longer; the sum stays the true latency.
-    phases = {name: round(b - a, 3) for name, a, b in zip(PHASES, marks, marks[1:], strict=True)}  # type: ignore[operator]
+    phases = {name: round(b - a, 3)  # type: ignore[operator]
+              for name, a, b in zip(PHASES, marks[:-1], marks[1:], strict=True)}
     return {"ingest_dag": ingest["dag_id"], "ingest_run_type": run["run_type"], "phases": phases}
 
 

@@ -164,3 +164,23 @@ def test_locked_store_keeps_the_batch_landed_and_the_next_run_loads_it(
     classify_pending(settings)
     send_pending(settings, SlackPoster(None, "#ai-race"))
     assert query(settings, "SELECT count(*) FROM stories")[0][0] == expected_entries()
+
+
+def test_reclassify_relabels_from_stored_text_without_refetching(sample_settings: Settings, sample_server: FeedServer,
+                                                                 slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from racewatch.cli import main
+
+    run_once(sample_settings, poster_for(slack))
+    before = query(sample_settings, "SELECT entry_key, event_type, release_key FROM stories ORDER BY ALL")
+    hits = len(sample_server.requests)
+    with db.connect(sample_settings.db_path) as con:  # what a classifier upgrade looks like to the store
+        con.execute("UPDATE entries SET classified_version = 'rules-0'")
+    monkeypatch.setenv("RACEWATCH_HOME", str(sample_settings.home))
+    monkeypatch.setenv("RACEWATCH_SOURCES", str(sample_settings.sources_path))
+    monkeypatch.setenv("RACEWATCH_ALERT_MAX_AGE_HOURS", "0")
+    assert main(["reclassify"]) == 0
+    assert f"reclassified {expected_entries()} entries" in capsys.readouterr().out
+    assert len(sample_server.requests) == hits  # nothing refetched
+    assert query(sample_settings, "SELECT entry_key, event_type, release_key FROM stories ORDER BY ALL") == before
+    assert query(sample_settings, "SELECT count(*) FROM alerts WHERE status = 'pending'") == [(0,)]

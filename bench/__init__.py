@@ -1,0 +1,1 @@
+"""racewatch benchmarks (`make bench`): speed and memory targets are measured here, never in tests."""
