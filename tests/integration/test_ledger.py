@@ -7,7 +7,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from racewatch.store import db
 from racewatch.store.stories import ClassifiedStory, save_classified
 
@@ -34,7 +33,7 @@ coverage = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(coverage)
-def test_one_release_however_coverage_arrives(tmp_path_factory, items) -> None:  # noqa: ANN001
+def test_one_release_however_coverage_arrives(tmp_path_factory, items) -> None:
     path = tmp_path_factory.mktemp("ledger") / "r.duckdb"
     stories = [story(i, feed, facts, flagship=flag) for i, (feed, facts, flag) in enumerate(items)]
     with db.connect(path) as con:
