@@ -7,7 +7,6 @@ The classifier cannot emit an invalid label, so the broken classifier here is in
 from __future__ import annotations
 
 import pytest
-
 import racewatch.pipeline.classify as stage
 from racewatch.classify import classify_many
 from racewatch.pipeline.classify import BatchRejected, classify_pending
@@ -23,7 +22,7 @@ def count(settings: Settings, sql: str) -> int:
 
 def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings: Settings,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    def one_bad(items):  # noqa: ANN001, ANN202
+    def one_bad(items):
         labels = classify_many(items)
         labels[0] = {**labels[0], "country": "XX"}
         return labels
@@ -42,7 +41,7 @@ def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings:
 
 def test_a_mostly_broken_batch_stops_before_anything_is_stored_or_alerted(sample_settings: Settings,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(items):  # noqa: ANN001, ANN202
+    def broken(items):
         return [{**label, "event_type": "rumour_mill"} for label in classify_many(items)]
 
     monkeypatch.setattr(stage, "classify_many", broken)
