@@ -43,8 +43,10 @@ __all__ = [
     "ISO_3166_ALPHA2",
     "Quarantined",
     "ValidationOutcome",
+    "batch_warnings",
     "build_docs",
     "validate_entries",
+    "validate_releases",
     "validate_stories",
     "warm_up",
     "write_results",
@@ -339,7 +341,48 @@ def _stories_suite() -> _Suite:
     )
 
 
-_SUITES: dict[str, _Suite] = {s.name: s for s in (_entries_suite(), _stories_suite())}
+def _releases_suite() -> _Suite:
+    def open_weights(column: Any) -> Any:
+        return column("open_weights") == True  # noqa: E712 - GX row condition, not a Python comparison
+
+    return _Suite(
+        name="model_releases",
+        key="release_key",
+        columns=("release_key", "open_weights", "announce_url"),
+        checks=(
+            _Check(
+                "expect_column_values_to_not_be_null(release_key)",
+                "release_key",
+                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="release_key"),
+                _missing("release_key"),
+                critical=True,
+            ),
+            _Check(
+                "expect_column_values_to_be_unique(release_key)",
+                "release_key",
+                lambda gxe, _c: gxe.ExpectColumnValuesToBeUnique(column="release_key"),
+                lambda v: f"second row for release {_short(v)} (first kept)",
+                keep_first=True,
+            ),
+            _Check(
+                "expect_column_values_to_not_be_null(announce_url) if open_weights",
+                "announce_url",
+                lambda gxe, col: gxe.ExpectColumnValuesToNotBeNull(column="announce_url",
+                                                                   row_condition=open_weights(col)),
+                lambda _v: "open weights claimed without a weights or announcement link",
+            ),
+            _Check(
+                "expect_column_values_to_match_regex(announce_url) if open_weights",
+                "announce_url",
+                lambda gxe, col: gxe.ExpectColumnValuesToMatchRegex(column="announce_url", regex=r"^https?://",
+                                                                    row_condition=open_weights(col)),
+                lambda v: f"open weights claimed but the link {_short(v)} is not http(s)",
+            ),
+        ),
+    )
+
+
+_SUITES: dict[str, _Suite] = {s.name: s for s in (_entries_suite(), _stories_suite(), _releases_suite())}
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,6 +518,35 @@ def validate_entries(
 def validate_stories(rows: list[dict[str, Any]]) -> ValidationOutcome:
     """Validate classifier output rows (``racewatch classify`` JSON Lines objects)."""
     return _validate(_SUITES["stories"], rows, {})
+
+
+def validate_releases(rows: list[dict[str, Any]]) -> ValidationOutcome:
+    """The ledger rows a batch created or changed: one row per release_key, open weights need a link."""
+    return _validate(_SUITES["model_releases"], rows, {})
+
+
+def batch_warnings(
+    outcome: ValidationOutcome,
+    *,
+    previous_rows: int | None = None,
+    max_quarantine_share: float = 0.2,
+    min_volume_share: float = 0.5,
+) -> list[str]:
+    """Batch-level checks: too many quarantined rows, or far fewer rows than the same feeds gave before.
+
+    These compare a batch with a threshold or with history (``previous_rows``: what the same feeds
+    delivered last time), which row-level GX expectations cannot see; they warn rather than stop,
+    because a quiet news day and a broken feed look alike from one batch.
+    """
+    warnings = []
+    evaluated = len(outcome.valid) + len(outcome.quarantined)
+    if evaluated and len(outcome.quarantined) / evaluated > max_quarantine_share:
+        warnings.append(f"{outcome.suite}: {len(outcome.quarantined)} of {evaluated} rows quarantined "
+                        f"({len(outcome.quarantined) / evaluated:.0%} > {max_quarantine_share:.0%})")
+    if previous_rows and evaluated < previous_rows * min_volume_share:
+        warnings.append(f"{outcome.suite}: volume dropped to {evaluated} rows from {previous_rows} "
+                        f"(< {min_volume_share:.0%})")
+    return warnings
 
 
 def _frame(spec: _Suite, rows: list[dict[str, Any]]) -> pd.DataFrame:

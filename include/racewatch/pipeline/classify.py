@@ -43,6 +43,27 @@ class ClassifySummary:
         return dict(self.__dict__)
 
 
+def _check_ledger(con: Any, run_id: str, since: Any) -> None:
+    """Validate the ledger rows this batch created or changed; violations are flagged in quarantine.
+
+    The rows stay in the ledger (alerts and coverage depend on them); the quarantine record and the
+    validation run make the problem visible to analysts and the board.
+    """
+    from racewatch import quality
+
+    cur = con.execute("SELECT release_key, open_weights, announce_url, model, org FROM model_releases "
+                      "WHERE updated_at >= ?", [since])
+    rows = [dict(zip(["release_key", "open_weights", "announce_url", "model", "org"], r, strict=True))
+            for r in cur.fetchall()]
+    outcome = quality.validate_releases(rows)
+    if rows:
+        record_validation(con, outcome, run_id, None)
+    for q in outcome.quarantined:
+        con.execute("INSERT INTO quarantine VALUES (?, 'model_releases', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [hashlib.sha256(to_json(["model_releases", q.key, q.expectation]).encode()).hexdigest()[:32],
+                     q.key, q.expectation, q.reason, to_json(q.row), run_id, db.utcnow()])
+
+
 def classify_pending(settings: Settings) -> ClassifySummary:
     """Classify every entry the current classifier version has not labelled yet."""
     from racewatch import quality
@@ -83,6 +104,8 @@ def classify_pending(settings: Settings) -> ClassifySummary:
          "stories", q.key, q.expectation, q.reason, to_json(q.row), run_id, db.utcnow())
         for q in outcome.quarantined
     ]
+    outcome.stats["batch_warnings"] = quality.batch_warnings(outcome)
+    started = db.utcnow()
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
         saved = save_classified(
             con, stories, [e["entry_key"] for e in pending], CLASSIFIER_VERSION,
@@ -90,6 +113,7 @@ def classify_pending(settings: Settings) -> ClassifySummary:
             quarantine_rows=quarantine_rows,
         )
         record_validation(con, outcome, run_id, results_path)
+        _check_ledger(con, run_id, started)
     snapshot.publish(settings.db_path, settings.snapshot_path, settings.export_dir, retry_s=settings.lock_retry_s)
     summary.classified = len(pending)
     summary.ai_race = sum(1 for s in stories if s.label["is_ai_competition"])

@@ -311,6 +311,13 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
     gx_warmup.join()
     outcome = quality.validate_entries(entry_rows, now=datetime.now(UTC),
                                        future_tolerance=settings.future_tolerance)
+    # Volume check against what the same feeds delivered last time (only when all of them have history).
+    parsed_feeds = [r for r in fetch_rows if r["entries"] is not None]
+    history = [states[r["feed_id"]].last_entries for r in parsed_feeds if r["feed_id"] in states]
+    previous_rows = sum(history) if history and len(history) == len(parsed_feeds) and all(history) else None
+    outcome.stats["batch_warnings"] = quality.batch_warnings(outcome, previous_rows=previous_rows)
+    for warning in outcome.stats["batch_warnings"]:
+        log.warning("batch %s: %s", batch_id, warning)
     if outcome.critical_failure:
         log.error("entries batch %s: %s", batch_id, outcome.critical_failure)
     quarantine_rows = [

@@ -52,6 +52,7 @@ class FeedState:
     last_success_at: datetime | None
     url: str
     active: bool
+    last_entries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,12 @@ def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
         """
         SELECT f.feed_id, h.etag, h.last_modified, h.body_hash, h.next_due_at,
                coalesce(h.consecutive_failures, 0), coalesce(h.fetch_count, 0),
-               coalesce(h.not_modified_count, 0), h.last_success_at, f.url, f.active
+               coalesce(h.not_modified_count, 0), h.last_success_at, f.url, f.active, h.last_entries
         FROM feeds f LEFT JOIN feed_health h USING (feed_id)
         """
     ).fetchall()
     return {
-        r[0]: FeedState(Validators(r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        r[0]: FeedState(Validators(r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
         for r in rows
     }
 
