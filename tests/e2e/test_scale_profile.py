@@ -2,10 +2,13 @@
 
 Starts ``scripts/run_scale.sh`` exactly as ``make run PROFILE=scale`` does, but on a metadata database
 and a Celery queue of its own (unique per run), a temp ``AIRFLOW_HOME`` and free ports, with the sample
-feeds on a loopback server and a loopback fake Slack. Waits for the asset chain poll -> classify ->
-alert, then checks the DuckDB rows, exactly one Slack root per release, and that Celery workers ran the
-tasks (each worker logs the task-instance ids it executes; both workers must have run something).
-Afterwards every process of the group is gone and the test database is dropped.
+feeds plus a lab feed tagged ``fast`` on a loopback server and a loopback fake Slack. Waits for the
+asset chain poll -> classify -> alert and checks that Celery workers ran the tasks (each worker logs
+the task-instance ids it executes; both workers must have run something). Then a flagship release
+appears on the lab feed: the fast path (the ``FeedChangeTrigger`` watcher in the triggerer, then
+``racewatch_fastpath`` on a worker) must bring it to Slack while the regular poll stays idle. Finally
+the DuckDB rows and exactly one Slack root per release. Afterwards every process of the group is gone
+and the test database is dropped.
 
 Skipped, with the reason, when PostgreSQL or Redis is not reachable (``RACEWATCH_PG_URL``,
 ``RACEWATCH_REDIS_URL``; defaults are the loopback services).
@@ -23,19 +26,22 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import psutil
 import pytest
+import yaml
 from racewatch.store import db
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import sample_routes, write_sources
 from tests.support.fake_slack import FakeSlack
-from tests.support.feed_server import FeedServer
+from tests.support.feed_server import FeedServer, Route
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 PROJECT = Path(__file__).resolve().parents[2]
@@ -43,7 +49,19 @@ PG_URL = os.environ.get("RACEWATCH_PG_URL", "postgresql+psycopg2://postgres@127.
 REDIS_URL = os.environ.get("RACEWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHAIN = {"racewatch_poll": "poll_feeds", "racewatch_classify": "classify_entries", "racewatch_alert": "send_alerts"}
 WORKERS = 2
+FAST_ROUTE = "/fast-lab.xml"
 WORKLOAD_LINE = re.compile(r"Executing workload in Celery: .*?ti=TaskInstanceDTO\(id=UUID\('([0-9a-f-]+)'\)")
+
+
+def lab_feed(*titles: str) -> Route:
+    """A small RSS lab blog; each title becomes an item published now (summary: the title, said again)."""
+    items = "".join(
+        f"<item><title>{t}</title><link>https://lab.example/{i}</link><guid>https://lab.example/{i}</guid>"
+        f"<pubDate>{format_datetime(datetime.now(UTC), usegmt=True)}</pubDate><description>{t}, available today."
+        "</description></item>" for i, t in enumerate(titles))
+    body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Fast Lab</title><link>https://lab.example/'
+            f"</link><description>Lab news</description>{items}</channel></rss>")
+    return Route(body=body.encode(), last_modified=None)
 
 
 def free_port() -> int:
@@ -110,6 +128,11 @@ def scale_stack(tmp_path: Path, sample_server: FeedServer) -> Iterator[dict]:
     slack = FakeSlack()
     slack.__enter__()
     sources = write_sources(tmp_path / "sources.yaml", sample_server, sample_routes())
+    sample_server.add(FAST_ROUTE, lab_feed("Notes from our research offsite"))
+    listed = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    listed["sources"].append({"id": "fast-lab", "url": sample_server.url(FAST_ROUTE), "name": "Fast Lab",
+                              "tags": ["lab", "fast"], "allow_private": True})
+    sources.write_text(yaml.safe_dump(listed), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "RACEWATCH_"))}
     env.update({
         "AIRFLOW_HOME": str(home),
@@ -129,6 +152,10 @@ def scale_stack(tmp_path: Path, sample_server: FeedServer) -> Iterator[dict]:
         "RACEWATCH_HOME": str(tmp_path / "rw"),
         "RACEWATCH_SOURCES": str(sources),
         "RACEWATCH_ALERT_MAX_AGE_HOURS": "0",
+        # The regular poll runs once at start (run_immediately) and not again during the test, so the
+        # later lab release can only arrive through the fast path.
+        "RACEWATCH_POLL_CRON": "0 0 1 1 *",
+        "RACEWATCH_FAST_POLL_SECONDS": "2",
         "GX_ANALYTICS_ENABLED": "false",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
@@ -139,7 +166,8 @@ def scale_stack(tmp_path: Path, sample_server: FeedServer) -> Iterator[dict]:
                             stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT)
     try:
         yield {"base": f"http://127.0.0.1:{port}", "slack": slack, "db": tmp_path / "rw" / "racewatch.duckdb",
-               "log": log_path, "components": home / "logs" / "components", "proc": proc, "queue": queue}
+               "log": log_path, "components": home / "logs" / "components", "proc": proc, "queue": queue,
+               "feeds": sample_server}
     finally:
         try:
             survivors = stop_group(proc)
@@ -259,6 +287,20 @@ def test_scale_profile_runs_the_asset_chain_on_celery_workers(scale_stack: dict)
         executed = executed_by_worker(scale_stack["components"])
     assert all(executed.values()), f"only one Celery worker executed tasks: {executed}"
 
+    # The fast path: a release on the `fast` lab feed reaches Slack through the watcher, not the poll.
+    # First the trigger must know the feed as it is (its conditional GETs carry the ETag it saw).
+    feeds = scale_stack["feeds"]
+    wait_for("the fast-path trigger's baseline", lambda: any(
+        k.lower() == "if-none-match" for r in feeds.hits(FAST_ROUTE) for k in r.headers), scale_stack, 60)
+    feeds.add(FAST_ROUTE, lab_feed("Moonshot AI releases Kimi K77", "Notes from our research offsite"))
+    slack = scale_stack["slack"]
+    wait_for("the fast-path release in Slack", lambda: any(
+        "Kimi K77" in json.dumps(c) for c in slack.calls_to("chat.postMessage") if "thread_ts" not in c),
+        scale_stack, 120)
+    fast_runs = api.runs("racewatch_fastpath")
+    assert [r["run_type"] for r in fast_runs] == ["asset_triggered"] and fast_runs[0]["state"] == "success"
+    assert len(api.runs("racewatch_poll")) == 1, "the regular poll ran again; the fast path was not needed"
+
     with db.connect(scale_stack["db"], read_only=True, retry_s=60) as con:
         entries, stories = con.execute(
             "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM stories)").fetchone()
@@ -266,7 +308,7 @@ def test_scale_profile_runs_the_asset_chain_on_celery_workers(scale_stack: dict)
         roots = con.execute("SELECT release_key, count(*) FROM alerts WHERE kind = 'release_root' AND status = 'sent' "
                             "GROUP BY release_key").fetchall()
     assert entries >= 70 and stories == entries
-    assert {"alibaba/qwen3-max", "moonshot-ai/kimi-k2.5"} <= releases
+    assert {"alibaba/qwen3-max", "moonshot-ai/kimi-k2.5", "moonshot-ai/kimi-k77"} <= releases
     assert dict(roots) == dict.fromkeys(releases, 1)
     posted_roots = [c for c in scale_stack["slack"].calls_to("chat.postMessage") if "thread_ts" not in c]
     assert len(posted_roots) == len(releases)
