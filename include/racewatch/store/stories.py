@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ class SaveResult:
     alerts_skipped_old: int
 
 
-def pending_entries(con: duckdb.DuckDBPyConnection, version: str, limit: int = 20_000) -> list[dict[str, Any]]:
+def pending_entries(con: duckdb.DuckDBPyConnection, version: str, limit: int = 50_000) -> list[dict[str, Any]]:
     """Entries not yet classified by this classifier version, oldest first."""
     cur = con.execute(
         """SELECT entry_key, feed_id, title, summary_text, link, published_at, first_seen_at, f.name
@@ -71,36 +72,119 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _assign_event(con: duckdb.DuckDBPyConnection, story: ClassifiedStory) -> None:
-    """Cluster coverage of one happening: by release key, else by title overlap within 48 hours."""
-    label = story.label
-    if not label["is_ai_competition"]:
+class _EventIndex:
+    """Recent non-release events of the same type, indexed by title token for fast similarity lookups.
+
+    A candidate must share at least half of a title's tokens to reach the Jaccard threshold of 0.5, so
+    probing the inverted index with the title's rarest ``len - ceil(len/2) + 1`` tokens finds every
+    candidate (prefix filtering) without comparing against all recent events.
+    """
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[str, frozenset[str], datetime]] = {}
+        self.by_token: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, event_id: str, event_type: str, tokens: frozenset[str], last_seen: datetime) -> None:
+        self.events[event_id] = (event_type, tokens, last_seen)
+        for token in tokens:
+            self.by_token.setdefault((event_type, token), set()).add(event_id)
+
+    def best(self, event_type: str, tokens: frozenset[str], since: datetime) -> str | None:
+        if not tokens:
+            return None
+        ranked = sorted(tokens, key=lambda t: (len(self.by_token.get((event_type, t), ())), t))
+        probes = ranked[: len(ranked) - math.ceil(len(ranked) * EVENT_SIMILARITY) + 1]
+        candidates = set().union(*(self.by_token.get((event_type, t), set()) for t in probes))
+        best_id, best_score = None, EVENT_SIMILARITY
+        for event_id in sorted(candidates):
+            _, other, last_seen = self.events[event_id]
+            score = _similar(tokens, other)
+            if last_seen >= since and score >= best_score:
+                best_id, best_score = event_id, score
+        return best_id
+
+
+def _assign_events(con: duckdb.DuckDBPyConnection, stories: Sequence[ClassifiedStory]) -> None:
+    """Cluster coverage of one happening: by release key, else by title overlap within 48 hours.
+
+    Done in memory for the whole batch, then written with two bulk statements.
+    """
+    race = [s for s in stories if s.label["is_ai_competition"]]
+    if not race:
         return
-    if con.execute("SELECT 1 FROM event_stories WHERE entry_key = ?", [story.entry_key]).fetchone():
+    keys = [s.entry_key for s in race]
+    assigned = {r[0] for r in con.execute(
+        """SELECT es.entry_key FROM event_stories es JOIN (SELECT unnest($keys::VARCHAR[]) AS k) b
+           ON es.entry_key = b.k""", {"keys": keys}).fetchall()}
+    todo = [s for s in race if s.entry_key not in assigned]
+    if not todo:
         return
-    event_id: str | None = None
-    if label.get("release_key"):
-        event_id = "release:" + label["release_key"]
-    else:
-        mine = _tokens(story.title)
-        candidates = con.execute(
-            """SELECT event_id, title FROM events
-               WHERE release_key IS NULL AND event_type = ? AND last_seen_at >= ?""",
-            [label["event_type"], story.first_seen_at - EVENT_WINDOW],
-        ).fetchall()
-        best = max(candidates, key=lambda c: _similar(mine, _tokens(c[1])), default=None)
-        if best and _similar(mine, _tokens(best[1])) >= EVENT_SIMILARITY:
-            event_id = best[0]
+    index = _EventIndex()
+    oldest = min(s.first_seen_at for s in todo) - EVENT_WINDOW
+    for event_id, event_type, title, last_seen in con.execute(
+        "SELECT event_id, event_type, title, last_seen_at FROM events WHERE release_key IS NULL AND last_seen_at >= ?",
+        [oldest],
+    ).fetchall():
+        index.add(event_id, event_type, _tokens(title), last_seen)
+    events: dict[str, list[Any]] = {}  # event_id -> [type, title, release_key, first, last, count]
+    links: list[tuple[str, str]] = []
+    for story in todo:
+        label = story.label
+        if label.get("release_key"):
+            event_id = "release:" + label["release_key"]
         else:
-            event_id = "story:" + hashlib.sha256(story.entry_key.encode()).hexdigest()[:16]
+            tokens = _tokens(story.title)
+            event_id = index.best(label["event_type"], tokens, story.first_seen_at - EVENT_WINDOW) or (
+                "story:" + hashlib.sha256(story.entry_key.encode()).hexdigest()[:16])
+            if event_id not in index.events:
+                index.add(event_id, label["event_type"], tokens, story.first_seen_at)
+        row = events.setdefault(event_id, [label["event_type"], story.title, label.get("release_key"),
+                                           story.first_seen_at, story.first_seen_at, 0])
+        row[4] = max(row[4], story.first_seen_at)
+        row[5] += 1
+        links.append((event_id, story.entry_key))
+    ids = list(events)
     con.execute(
-        """INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, 1)
-           ON CONFLICT (event_id) DO UPDATE SET stories = events.stories + 1,
+        """INSERT INTO events
+           SELECT * FROM (SELECT unnest($id::VARCHAR[]), unnest($type::VARCHAR[]), unnest($title::VARCHAR[]),
+                                 unnest($release::VARCHAR[]), unnest($first::TIMESTAMP[]), unnest($last::TIMESTAMP[]),
+                                 unnest($n::INTEGER[]))
+           ON CONFLICT (event_id) DO UPDATE SET stories = events.stories + excluded.stories,
                last_seen_at = greatest(events.last_seen_at, excluded.last_seen_at)""",
-        [event_id, label["event_type"], story.title, label.get("release_key"), story.first_seen_at,
-         story.first_seen_at],
+        {"id": ids, "type": [events[i][0] for i in ids], "title": [events[i][1] for i in ids],
+         "release": [events[i][2] for i in ids], "first": [events[i][3] for i in ids],
+         "last": [events[i][4] for i in ids], "n": [events[i][5] for i in ids]},
     )
-    con.execute("INSERT INTO event_stories VALUES (?, ?) ON CONFLICT DO NOTHING", [event_id, story.entry_key])
+    con.execute(
+        """INSERT INTO event_stories SELECT unnest($event::VARCHAR[]), unnest($entry::VARCHAR[])
+           ON CONFLICT DO NOTHING""",
+        {"event": [e for e, _ in links], "entry": [k for _, k in links]},
+    )
+
+
+def _upsert_stories(con: duckdb.DuckDBPyConnection, stories: Sequence[ClassifiedStory], version: str,
+                    now: datetime) -> None:
+    """All of a batch's labels in one statement (a relabel replaces the previous label)."""
+    if not stories:
+        return
+    labels = [s.label for s in stories]
+    facts = [s.facts for s in stories]
+    con.execute(
+        """INSERT OR REPLACE INTO stories
+           SELECT *, $version, $now FROM (
+               SELECT unnest($key::VARCHAR[]), unnest($ai::BOOLEAN[]), unnest($etype::VARCHAR[]),
+                      unnest($flag::BOOLEAN[]), unnest($orgs::VARCHAR[][]), unnest($models::VARCHAR[][]),
+                      unnest($country::VARCHAR[]), unnest($release::VARCHAR[]), unnest($score::DOUBLE[]),
+                      unnest($reasons::VARCHAR[][]), unnest($params::VARCHAR[]), unnest($open::BOOLEAN[]),
+                      unnest($claim::VARCHAR[]))""",
+        {"version": version, "now": now, "key": [s.entry_key for s in stories],
+         "ai": [lab["is_ai_competition"] for lab in labels], "etype": [lab["event_type"] for lab in labels],
+         "flag": [lab["is_flagship_release"] for lab in labels], "orgs": [lab["orgs"] for lab in labels],
+         "models": [lab["models"] for lab in labels], "country": [lab["country"] for lab in labels],
+         "release": [lab["release_key"] for lab in labels], "score": [float(lab["score"]) for lab in labels],
+         "reasons": [lab["reasons"] for lab in labels], "params": [f.get("parameters") for f in facts],
+         "open": [f.get("open_weights") for f in facts], "claim": [f.get("claim") for f in facts]},
+    )
 
 
 def _upsert_release(con: duckdb.DuckDBPyConnection, story: ClassifiedStory) -> bool:
@@ -171,15 +255,11 @@ def save_classified(
     new_releases = coverage = enqueued = skipped_old = 0
     con.execute("BEGIN TRANSACTION")
     try:
-        for story in sorted(stories, key=lambda s: (s.first_seen_at, s.published_at, s.entry_key)):
-            lab, facts = story.label, story.facts
-            con.execute(
-                """INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [story.entry_key, lab["is_ai_competition"], lab["event_type"], lab["is_flagship_release"],
-                 lab["orgs"], lab["models"], lab["country"], lab["release_key"], lab["score"], lab["reasons"],
-                 facts.get("parameters"), facts.get("open_weights"), facts.get("claim"), version, now],
-            )
-            _assign_event(con, story)
+        ordered = sorted(stories, key=lambda s: (s.first_seen_at, s.published_at, s.entry_key))
+        _upsert_stories(con, ordered, version, now)
+        _assign_events(con, ordered)
+        for story in ordered:
+            lab = story.label
             key = lab["release_key"]
             if not key:
                 continue
