@@ -8,6 +8,14 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 SOURCES ?= default
+PROFILE ?= default
+ifeq ($(filter $(PROFILE),default scale),)
+  $(error PROFILE must be default or scale, not '$(PROFILE)')
+endif
+# PROFILE=scale runs the same DAGs on PostgreSQL + CeleryExecutor (Redis broker, 2 workers): scripts/run_scale.sh.
+# Any PostgreSQL/Redis: RACEWATCH_PG_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432/racewatch_airflow,
+# created if missing) and RACEWATCH_REDIS_URL (default redis://127.0.0.1:6379/0); see docs/scale-out.md.
+# Neither service is needed by `make run` (PROFILE=default) or `make test` (the scale test skips without them).
 ifeq ($(SOURCES),sample)
   SOURCES_FILE := include/config/sources.sample.yaml
 else ifeq ($(SOURCES),default)
@@ -20,7 +28,8 @@ endif
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: SOURCES=sample|default|<file> (for run), PYTHON=<interpreter>"
+	@echo "  variables: SOURCES=sample|default|<file> and PROFILE=default|scale (for run), PYTHON=<interpreter>"
+	@echo "  PROFILE=scale: PostgreSQL + Celery; RACEWATCH_PG_URL, RACEWATCH_REDIS_URL (docs/scale-out.md)"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +43,10 @@ setup: $(STAMP) ## create .venv from requirements.txt + constraints.txt (idempot
 browser: ## install Debian's chromium for the board's browser test (the test skips without it)
 	@bash scripts/install_browser.sh || echo "make browser: chromium not installed; the board's browser test will skip"
 
-run: setup ## start Airflow + racewatch (SOURCES=sample for the bundled offline feeds)
+run: setup ## start Airflow + racewatch (SOURCES=sample: offline feeds; PROFILE=scale: PostgreSQL + Celery)
 	RACEWATCH_SOURCES=$(abspath $(SOURCES_FILE)) \
 	$(if $(filter sample,$(SOURCES)),RACEWATCH_ALERT_MAX_AGE_HOURS=$${RACEWATCH_ALERT_MAX_AGE_HOURS:-0}) \
-	scripts/run.sh
+	$(if $(filter scale,$(PROFILE)),scripts/run_scale.sh,scripts/run.sh)
 
 test: setup browser ## run the whole test suite (unit, integration, end-to-end)
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ SCRIPTS = [
     ("bench_poll.py", []),
     ("bench_board.py", []),
     ("bench_cycle.py", []),
+    ("bench_airflow.py", []),
     ("bench_latency.py", ["--profile", "default", "--trials", "10"]),
 ]
 

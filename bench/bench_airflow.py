@@ -1,7 +1,8 @@
 """Benchmark: what Airflow and GX cost racewatch per run, apart from the work itself.
 
 1. DAG parse time per file, in Airflow's own figures: ``airflow dags report -o json`` (the DagBag's
-   per-file load stats) in a fresh temp ``AIRFLOW_HOME``, repeated in several fresh processes (median).
+   per-file load stats) in a fresh, migrated temp ``AIRFLOW_HOME``, repeated in several fresh
+   processes (median).
    The first file a DagBag loads also pays for ``racewatch_common``; the per-file probe (each file
    alone, after ``import airflow.sdk``, as tests/integration/test_dag_policy.py measures it) shows
    each file's own cost.
@@ -61,13 +62,15 @@ def airflow_env(home: Path) -> dict[str, str]:
 def dags_report(repeat: int) -> dict[str, Any]:
     """Median DagBag load duration per file over ``repeat`` fresh ``airflow dags report`` processes."""
     per_file: dict[str, list[float]] = {}
+    airflow = str(Path(sys.executable).parent / "airflow")
     with tempfile.TemporaryDirectory(prefix="racewatch-dagbag-") as home:
         env = airflow_env(Path(home))
+        subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, timeout=300, check=True)
         for _ in range(repeat):
-            out = subprocess.run([str(Path(sys.executable).parent / "airflow"), "dags", "report", "-o", "json"],
+            out = subprocess.run([airflow, "dags", "report", "-o", "json"],
                                  env=env, capture_output=True, text=True, timeout=300, check=True)
-            start = out.stdout.index("[")
-            for row in json.loads(out.stdout[start:]):
+            report = next(line for line in reversed(out.stdout.splitlines()) if line.startswith("[{"))
+            for row in json.loads(report):
                 per_file.setdefault(Path(row["file"]).name, []).append(_seconds(row["duration"]))
     return {name: round(statistics.median(values), 4) for name, values in sorted(per_file.items())}
 

@@ -20,6 +20,8 @@ Why these choices:
 * The same network rules as ``racewatch.fetch``: http(s) only, no loopback/private addresses unless the
   source says ``allow_private`` (its own host only) or ``RACEWATCH_ALLOW_PRIVATE_NETWORKS=1``, checked
   on every redirect hop; a wall-clock deadline and a body-size cap per check.
+* Polite when a feed fails: that feed alone backs off exponentially (up to 10 minutes, longer if the
+  server sends Retry-After) while the others keep their interval.
 * Never a traceback: a failing feed is one warning line when it starts failing and one info line when
   it recovers; it simply does not fire. The real poll records the error in ``feed_health``.
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,11 +50,16 @@ if TYPE_CHECKING:
 STATE_KEY = "feed_validators"
 """Asset-state-store key holding ``{source_id: {"etag", "last_modified", "hash"}}``."""
 MAX_CONCURRENT_CHECKS = 8
+MAX_BACKOFF_S = 600.0
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
 class FeedChangeError(Exception):
     """One check of one feed failed; the reason is logged as a single line."""
+
+    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
 class FeedChangeTrigger(BaseEventTrigger):
@@ -66,7 +74,8 @@ class FeedChangeTrigger(BaseEventTrigger):
         self.tag = tag
         self.poke_interval = poke_interval
         self._seen: dict[str, dict[str, str | None]] = {}
-        self._failing: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._not_before: dict[str, float] = {}
         self._sources: list[Source] = []
         self._sources_mtime: float | None = None
         self._sources_error: str | None = None
@@ -127,9 +136,12 @@ class FeedChangeTrigger(BaseEventTrigger):
         return self._sources
 
     async def _check(self, client: httpx.AsyncClient, src: Source, settings: Settings) -> str:
-        """``changed``, ``same``, ``baseline`` (first sighting: recorded, not an event) or ``error``."""
+        """``changed``, ``same``, ``baseline`` (first sighting: recorded, not an event), ``error`` or
+        ``waiting`` (backing off after errors)."""
         import httpx
 
+        if time.monotonic() < self._not_before.get(src.id, 0.0):
+            return "waiting"
         previous = self._seen.get(src.id)
         try:
             async with asyncio.timeout(settings.fetch_timeout_s):
@@ -141,13 +153,17 @@ class FeedChangeTrigger(BaseEventTrigger):
                 reason = str(exc)
             else:
                 reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            if src.id not in self._failing:
-                self.log.warning("fast feed %s: %s", src.id, reason)
-                self._failing.add(src.id)
+            failures = self._failures[src.id] = self._failures.get(src.id, 0) + 1
+            delay = min(self.poke_interval * 2 ** (failures - 1), MAX_BACKOFF_S)
+            if isinstance(exc, FeedChangeError) and exc.retry_after_s:
+                delay = max(delay, exc.retry_after_s)
+            self._not_before[src.id] = time.monotonic() + delay
+            if failures == 1:
+                self.log.warning("fast feed %s: %s (backing off)", src.id, reason)
             return "error"
-        if src.id in self._failing:
+        if self._failures.pop(src.id, 0):
             self.log.info("fast feed %s answers again", src.id)
-            self._failing.discard(src.id)
+            self._not_before.pop(src.id, None)
         if current is None:  # 304 Not Modified
             return "same"
         self._seen[src.id] = current
@@ -185,7 +201,7 @@ async def _http_state(
     client: httpx.AsyncClient, src: Source, previous: dict[str, str | None] | None, settings: Settings
 ) -> dict[str, str | None] | None:
     """Conditional GET (redirects followed by hand, each hop checked); None means 304 Not Modified."""
-    from racewatch.fetch import ACCEPT, MAX_REDIRECTS
+    from racewatch.fetch import ACCEPT, MAX_REDIRECTS, parse_retry_after
 
     headers = {"Accept": ACCEPT}
     if previous and previous.get("etag"):
@@ -203,7 +219,8 @@ async def _http_state(
             if resp.status_code == 304:
                 return None
             if resp.status_code >= 400:
-                raise FeedChangeError(f"HTTP {resp.status_code} {resp.reason_phrase}".strip())
+                raise FeedChangeError(f"HTTP {resp.status_code} {resp.reason_phrase}".strip(),
+                                      parse_retry_after(resp.headers.get("retry-after")))
             digest = hashlib.sha256()
             size = 0
             async for chunk in resp.aiter_bytes():
@@ -217,8 +234,12 @@ async def _http_state(
 
 
 async def _refuse_private(url: str, own_host: str | None, settings: Settings) -> None:
-    """The poller's address rule (racewatch.fetch), applied before each hop; DNS runs off the event loop."""
-    from racewatch.fetch import FetchError, _is_private
+    """The poller's address rule, applied before each hop; DNS runs off the event loop.
+
+    Reuses ``racewatch.fetch``'s own check (and its Retry-After parser above) rather than a second copy
+    of security-relevant code that could drift.
+    """
+    from racewatch.fetch import FetchError, is_private_host
 
     host = urlsplit(url).hostname
     if urlsplit(url).scheme not in ("http", "https") or not host:
@@ -226,7 +247,7 @@ async def _refuse_private(url: str, own_host: str | None, settings: Settings) ->
     if settings.allow_private_networks or host == own_host:
         return
     try:
-        private = await asyncio.to_thread(_is_private, host)
+        private = await asyncio.to_thread(is_private_host, host)
     except FetchError as exc:
         raise FeedChangeError(str(exc)) from exc
     if private:

@@ -72,7 +72,7 @@ class FetchOptions:
     user_agent: str = USER_AGENT
 
 
-def _is_private(host: str) -> bool:
+def is_private_host(host: str) -> bool:
     """True when any address the host resolves to is loopback, private, link-local or reserved."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
@@ -87,7 +87,7 @@ def _is_private(host: str) -> bool:
     return False
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
     """Parse Retry-After as seconds or an HTTP date."""
     if not value:
         return None
@@ -166,7 +166,7 @@ def fetch(
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(f"refusing non-http(s) URL {url!r}")
             if (not options.allow_private_networks and parts.hostname != private_ok_host
-                    and _is_private(parts.hostname)):
+                    and is_private_host(parts.hostname)):
                 raise FetchError(f"refusing private/loopback address {parts.hostname!r} (set allow_private)")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -194,7 +194,7 @@ def fetch(
                     return result(
                         "error",
                         error=f"HTTP {code} {resp.reason_phrase}".strip(),
-                        retry_after_s=_retry_after(resp.headers.get("retry-after")),
+                        retry_after_s=parse_retry_after(resp.headers.get("retry-after")),
                         **common,
                     )
                 body = _read_capped(resp.iter_bytes(), options.max_body_bytes, deadline, options.timeout_s)

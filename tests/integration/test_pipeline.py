@@ -184,3 +184,12 @@ def test_reclassify_relabels_from_stored_text_without_refetching(sample_settings
     assert len(sample_server.requests) == hits  # nothing refetched
     assert query(sample_settings, "SELECT entry_key, event_type, release_key FROM stories ORDER BY ALL") == before
     assert query(sample_settings, "SELECT count(*) FROM alerts WHERE status = 'pending'") == [(0,)]
+
+
+def test_polling_a_subset_keeps_the_other_feeds_active(sample_settings: Settings) -> None:
+    from racewatch.sources import load_sources
+
+    poll(sample_settings)
+    fast = [s for s in load_sources(sample_settings.sources_path)][:2]  # what the fast path polls
+    poll(sample_settings, sources=fast, force_all=True)
+    assert query(sample_settings, "SELECT count(*) FROM feeds WHERE NOT active") == [(0,)]

@@ -245,10 +245,11 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
     """
     from racewatch import quality  # GX stays out of import time
 
+    complete = sources is None  # a subset (the fast path) must not deactivate the other feeds
     sources = load_sources(settings.sources_path) if sources is None else sources
     summary = PollSummary()
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
-        sync_feeds(con, sources)
+        sync_feeds(con, sources, complete=complete)
         for batch in pending_batches(con, settings.landing_dir):
             res = load_batch(con, batch)
             summary.recovered_batches += 1

@@ -65,9 +65,10 @@ class LoadResult:
     already_loaded: bool = False
 
 
-def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source], *, complete: bool = True) -> None:
     """Mirror the sources file into ``feeds`` in one statement; a changed configured URL resets the
-    effective URL (and un-retires the feed), and sources no longer in the file become inactive."""
+    effective URL (and un-retires the feed). With ``complete`` (the whole sources file, not a subset such
+    as the fast path's), sources no longer in the file become inactive."""
     now = utcnow()
     columns = {
         "feed_id": [s.id for s in sources], "url": [s.url for s in sources], "name": [s.name for s in sources],
@@ -98,10 +99,11 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
                 """,
                 {"now": now, **columns},
             )
-        con.execute(
-            "UPDATE feeds SET active = FALSE, updated_at = $now WHERE active AND NOT list_contains($ids, feed_id)",
-            {"now": now, "ids": columns["feed_id"]},
-        )
+        if complete:
+            con.execute(
+                "UPDATE feeds SET active = FALSE, updated_at = $now WHERE active AND NOT list_contains($ids, feed_id)",
+                {"now": now, "ids": columns["feed_id"]},
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
