@@ -34,6 +34,8 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from racewatch.contract import EVENT_TYPES as CONTRACT_EVENT_TYPES
+
 if TYPE_CHECKING:  # pragma: no cover - typing only; the real imports are lazy
     import pandas as pd
 
@@ -54,20 +56,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "model_release",
-        "benchmark",
-        "funding",
-        "policy_export_controls",
-        "chips_compute",
-        "partnership_product",
-        "talent",
-        "legal",
-        "research",
-        "other",
-    }
-)
+EVENT_TYPES: frozenset[str] = frozenset(CONTRACT_EVENT_TYPES)
 
 # ISO 3166-1 alpha-2, the 249 officially assigned codes (shipped here so no country package is
 # needed). Exceptionally or user-assigned codes (EU, UN, XK, ZZ...) are deliberately absent.

@@ -20,15 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+from racewatch.contract import EVENT_TYPES
 from racewatch.errors import StoreError, StoreLockedError
 from racewatch.settings import Settings
 from racewatch.store import db
 
-# Event types in the classifier's output contract (DESIGN.md), in the order the board lists them.
-EVENT_TYPES: tuple[str, ...] = (
-    "model_release", "benchmark", "funding", "policy_export_controls", "chips_compute",
-    "partnership_product", "talent", "legal", "research", "other",
-)
 COUNTRY_GROUPS: tuple[str, ...] = ("US", "CN", "ROW")
 """Timeline lanes: the two leading countries get their own lane, everyone else shares one."""
 

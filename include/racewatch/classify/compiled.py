@@ -15,21 +15,10 @@ from typing import Any
 
 from racewatch.classify.phrases import Phrase, PhraseIndex, compile_phrase
 from racewatch.classify.taxonomy import Family, Lab, Taxonomy, load_taxonomy
+from racewatch.contract import EVENT_TYPES
 
 __all__ = ["EVENT_TYPES", "AliasRule", "FamilyRule", "RuleSet", "rules"]
 
-EVENT_TYPES: tuple[str, ...] = (
-    "model_release",
-    "benchmark",
-    "funding",
-    "policy_export_controls",
-    "chips_compute",
-    "partnership_product",
-    "talent",
-    "legal",
-    "research",
-    "other",
-)
 
 
 # Cue lists matched next to a company name (see RuleSet.__init__), not scanned as phrases.
