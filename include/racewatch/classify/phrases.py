@@ -79,32 +79,8 @@ def _key(pattern: str) -> str | None:
     return prefix.lower() if complete and prefix else None
 
 
-def _split_top(pattern: str) -> list[str]:
-    """Split a regex at its top-level ``|`` (not inside groups, classes or escapes)."""
-    parts, depth, in_class, start, i = [], 0, False, 0, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _group_end(pattern: str) -> int:
-    """Index of the ``)`` closing the group that opens ``pattern`` (-1 if unbalanced)."""
+def _scan(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(index, char, group depth after it) for each char outside escapes and character classes."""
     depth, in_class, i = 0, False, 0
     while i < len(pattern):
         ch = pattern[i]
@@ -115,14 +91,26 @@ def _group_end(pattern: str) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
         i += 1
-    return -1
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Split a regex at its top-level ``|`` (not inside groups, classes or escapes)."""
+    parts, start = [], 0
+    for i, ch, depth in _scan(pattern):
+        if ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str) -> int:
+    """Index of the ``)`` closing the group that opens ``pattern`` (-1 if unbalanced)."""
+    return next((i for i, ch, depth in _scan(pattern) if ch == ")" and depth == 0), -1)
 
 
 def _keys(pattern: str) -> list[str] | None:
