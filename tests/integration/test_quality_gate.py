@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import racewatch.pipeline.classify as stage
-from racewatch.classify import classify_many
+from racewatch.classify import classify_with_facts
 from racewatch.pipeline.classify import BatchRejected, classify_pending
 from racewatch.pipeline.poll import poll
 from racewatch.settings import Settings
@@ -23,11 +23,11 @@ def count(settings: Settings, sql: str) -> int:
 def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings: Settings,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     def one_bad(items):
-        labels = classify_many(items)
-        labels[0] = {**labels[0], "country": "XX"}
-        return labels
+        labelled = classify_with_facts(items)
+        labelled[0] = ({**labelled[0][0], "country": "XX"}, labelled[0][1])
+        return labelled
 
-    monkeypatch.setattr(stage, "classify_many", one_bad)
+    monkeypatch.setattr(stage, "classify_with_facts", one_bad)
     poll(sample_settings)
     summary = classify_pending(sample_settings)
     assert summary.quarantined == 1
@@ -42,9 +42,9 @@ def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings:
 def test_a_mostly_broken_batch_stops_before_anything_is_stored_or_alerted(sample_settings: Settings,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(items):
-        return [{**label, "event_type": "rumour_mill"} for label in classify_many(items)]
+        return [({**label, "event_type": "rumour_mill"}, facts) for label, facts in classify_with_facts(items)]
 
-    monkeypatch.setattr(stage, "classify_many", broken)
+    monkeypatch.setattr(stage, "classify_with_facts", broken)
     poll(sample_settings)
     with pytest.raises(BatchRejected) as info:
         classify_pending(sample_settings)

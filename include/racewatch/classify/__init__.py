@@ -19,6 +19,7 @@ from racewatch.classify.rules import (
     Classification,
     classify,
     classify_many,
+    classify_with_facts,
     extract_facts,
 )
 from racewatch.classify.taxonomy import TaxonomyError, load_taxonomy, taxonomy_path
@@ -30,6 +31,7 @@ __all__ = [
     "TaxonomyError",
     "classify",
     "classify_many",
+    "classify_with_facts",
     "extract_facts",
     "load_taxonomy",
     "taxonomy_path",

@@ -31,7 +31,15 @@ from racewatch.classify.release import Release, assess_release, find_release, in
 from racewatch.classify.release_key import release_key
 from racewatch.classify.taxonomy import slugify
 
-__all__ = ["CLASSIFIER_VERSION", "EVENT_TYPES", "Classification", "classify", "classify_many", "extract_facts"]
+__all__ = [
+    "CLASSIFIER_VERSION",
+    "EVENT_TYPES",
+    "Classification",
+    "classify",
+    "classify_many",
+    "classify_with_facts",
+    "extract_facts",
+]
 
 #: Bump when the rules or the taxonomy change what stories come out as: the pipeline relabels
 #: every entry whose stored version differs.
@@ -420,7 +428,22 @@ def extract_facts(item: Mapping[str, Any]) -> dict[str, Any]:
     ``org`` (canonical name of the model's lab, or the company named in the text). Sizes written
     next to other models ("beats Llama 3 70B") are not this model's.
     """
-    d = _decide(item, rules())
+    return _facts(_decide(item, rules()))
+
+
+def classify_with_facts(items: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(label, facts) per story from one reading of its text: what the pipeline needs for the ledger,
+    without running the rules twice as ``classify_many`` + ``extract_facts`` would. Facts are empty
+    for stories that are not AI-race news (the ledger never looks at them)."""
+    rs = rules()
+    out = []
+    for item in items:
+        d = _decide(item, rs)
+        out.append((_render(d, item), _facts(d) if d.is_ai else {}))
+    return out
+
+
+def _facts(d: _Decision) -> dict[str, Any]:
     r = d.reading
     model = d.primary
     others = [(m.start, m.end) for m in r.models if m is not model]

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from racewatch.classify import CLASSIFIER_VERSION, classify_many, extract_facts
+from racewatch.classify import CLASSIFIER_VERSION, classify_with_facts
 from racewatch.errors import RacewatchError
 from racewatch.landing import to_json
 from racewatch.settings import Settings
@@ -78,7 +78,9 @@ def classify_pending(settings: Settings) -> ClassifySummary:
          "published": e["published_at"].isoformat() if e["published_at"] else None, "source": e["source"]}
         for e in pending
     ]
-    labels = classify_many(items)
+    labelled = classify_with_facts(items)
+    labels = [label for label, _ in labelled]
+    facts_by_id = {label["id"]: facts for label, facts in labelled}
     outcome = quality.validate_stories(labels)
     results_path = quality.write_results(outcome, settings.home)
     summary.validation = str(results_path)
@@ -89,14 +91,14 @@ def classify_pending(settings: Settings) -> ClassifySummary:
             record_validation(con, outcome, run_id, results_path)
         raise BatchRejected(f"stories batch rejected before alerting: {outcome.critical_failure} "
                             f"(details: {results_path})")
-    by_key = {e["entry_key"]: (e, item) for e, item in zip(pending, items, strict=True)}
+    by_key = {e["entry_key"]: e for e in pending}
     stories = []
     for label in outcome.valid:
-        entry, item = by_key[label["id"]]
+        entry = by_key[label["id"]]
         stories.append(ClassifiedStory(
             entry_key=entry["entry_key"], feed_id=entry["feed_id"], title=entry["title"], link=entry["link"],
             published_at=entry["published_at"], first_seen_at=entry["first_seen_at"], label=label,
-            facts=extract_facts(item) if label["is_ai_competition"] else {},
+            facts=facts_by_id[label["id"]],
         ))
         summary.by_event_type[label["event_type"]] = summary.by_event_type.get(label["event_type"], 0) + 1
     quarantine_rows = [
