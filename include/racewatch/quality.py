@@ -400,6 +400,7 @@ _gx_state: _Gx | None = None
 # GX's context, stores and validator are not documented as thread-safe; batches are small, so
 # serializing the validation calls costs little and rules out interleaved runs.
 _gx_lock = threading.RLock()
+DATASOURCE = "racewatch"
 
 
 def _quiet_gx_logging() -> None:
@@ -438,7 +439,7 @@ def _build_gx() -> _Gx:
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
     )
     context = gx.get_context(mode="ephemeral", project_config=config)
-    datasource = context.data_sources.add_pandas(name="racewatch")
+    datasource = context.data_sources.add_pandas(name=DATASOURCE)
 
     batch_definitions: dict[str, Any] = {}
     suites: dict[str, Any] = {}
@@ -463,6 +464,17 @@ def _build_gx() -> _Gx:
         suites=suites,
         checks_by_id=checks_by_id,
     )
+
+
+def _release_batch_data(state: _Gx) -> None:
+    """Let go of the validated DataFrame: GX's pandas engine caches the last batch of each asset.
+
+    Left there, a batch's rows outlive the validation (the poll would carry ~25 MB of them into
+    DuckDB's load, its memory peak) and a long-lived worker would hold them until the next batch.
+    """
+    manager = state.context.data_sources.get(DATASOURCE).get_execution_engine().batch_manager
+    manager.reset_batch_cache()
+    manager.batch_data_cache.clear()
 
 
 def _gx() -> _Gx:
@@ -639,6 +651,7 @@ def _validate(spec: _Suite, rows: list[dict[str, Any]], parameters: dict[str, An
             state.suites[spec.name], result_format=result_format, expectation_parameters=parameters
         )
         state.recent.append((spec.name, datetime.now(UTC), batch.id, suite_result))
+        _release_batch_data(state)
     gx_seconds = time.perf_counter() - gx_started
 
     # row number -> [(suite position, check, reason)]

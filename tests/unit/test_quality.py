@@ -421,6 +421,29 @@ def test_stats_report_counts_time_and_version() -> None:
     json.dumps(stats)
 
 
+def test_validated_rows_are_not_pinned_by_gx_after_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX's pandas engine caches the last batch; the gate drops it so a batch's rows can be freed."""
+    import gc
+    import weakref
+
+    frames: list[weakref.ref[Any]] = []
+    build = quality._frame
+
+    def tracked(*args: Any) -> Any:
+        frame = build(*args)
+        frames.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(quality, "_frame", tracked)
+    validate_entries([entry("a"), entry("b")], now=NOW)
+    validate_stories([story("s")])
+    gc.collect()
+    assert len(frames) == 2
+    assert [ref() for ref in frames] == [None, None]
+    engine = quality._gx().context.data_sources.get(quality.DATASOURCE).get_execution_engine()
+    assert engine.batch_manager.batch_data_cache == {}
+
+
 def test_exception_info_is_read_in_both_shapes() -> None:
     class Result:
         def __init__(self, info: dict[str, Any]) -> None:

@@ -248,7 +248,7 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
     complete = sources is None  # a subset (the fast path) must not deactivate the other feeds
     sources = load_sources(settings.sources_path) if sources is None else sources
     summary = PollSummary()
-    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s, lean=True) as con:
         sync_feeds(con, sources, complete=complete)
         for batch in pending_batches(con, settings.landing_dir):
             res = load_batch(con, batch)
@@ -346,9 +346,12 @@ def poll(settings: Settings, *, force_all: bool = False, sources: list[Source] |
     )
     summary.batch_id = batch_id
     clock.lap("land")
-    with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
+    # The rows live on disk now: drop them before DuckDB's load, the poll's memory peak.
+    del entry_rows, quarantine_rows
+    outcome.valid.clear()
+    with db.connect(settings.db_path, retry_s=settings.lock_retry_s, lean=True) as con:
         loaded = load_batch(con, batch)
-        if entry_rows:
+        if outcome.stats["evaluated"]:
             record_validation(con, outcome, batch_id, results_path)
         for alert_id, payload in feed_notices(effective, states, fetch_rows, settings.down_after_failures):
             summary.notices += outbox.enqueue(con, alert_id, "ops", payload, settings.slack_channel)

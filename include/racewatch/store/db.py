@@ -41,8 +41,14 @@ def connect(
     read_only: bool = False,
     retry_s: float = 30.0,
     migrate: bool = True,
+    lean: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection; lock errors are retried for up to ``retry_s`` seconds."""
+    """A short-lived connection; lock errors are retried for up to ``retry_s`` seconds.
+
+    ``lean`` is for small loads in a process that is already big (the poll, with GX imported): one
+    DuckDB thread, and freed memory handed back at once instead of cached per thread. A 25k-entry
+    batch then adds ~45 MB to the task's peak instead of ~100 MB (docs/performance.md).
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
@@ -66,6 +72,9 @@ def connect(
             delay = min(delay * 2, 2.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        if lean:
+            con.execute("SET threads = 1")
+            con.execute("SET allocator_bulk_deallocation_flush_threshold = '1MB'")
         if migrate and not read_only:
             apply_migrations(con)
         yield con
