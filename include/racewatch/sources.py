@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from racewatch import yamlio
 from racewatch.errors import SourcesError
 from racewatch.settings import PROJECT_ROOT
 
@@ -89,7 +90,7 @@ def parse_source(item: Any, base_dir: Path, position: int) -> Source:
 def load_sources(path: Path) -> list[Source]:
     """Read and validate a sources file; raises :class:`SourcesError` with a one-line reason."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise SourcesError(f"sources file not found: {path}") from exc
     except yaml.YAMLError as exc:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from racewatch.pipeline.poll import poll
@@ -93,3 +98,31 @@ def test_every_fault_is_recorded_and_good_feeds_still_land(tmp_path: Path, feed_
     assert again.new_entries == 0
     good_hits = feed_server.hits("/good")
     assert good_hits[-1].headers.get("If-None-Match")
+
+
+NO_NEWS_POLL = """
+import json, sys
+from racewatch.pipeline.poll import poll
+from racewatch.settings import Settings
+summary = poll(Settings.from_env(), force_all=True)
+print(json.dumps({"not_modified": summary.feeds_not_modified, "ok": summary.feeds_ok,
+                  "gx_imported": "great_expectations" in sys.modules}))
+"""
+
+
+def test_a_poll_with_nothing_new_never_imports_gx(tmp_path: Path, feed_server: FeedServer) -> None:
+    """Most polls of a steady-state poller get 304s only; they must not pay GX's import (seconds, ~200 MB)."""
+    sources = [{"id": f"lab{i}", "url": feed_server.add(f"/lab{i}", Route(GOOD)), "allow_private": True}
+               for i in range(3)]
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump({"sources": sources}))
+    env = {"RACEWATCH_HOME": str(tmp_path / "home"), "RACEWATCH_SOURCES": str(path), "PATH": os.environ["PATH"],
+           "GX_ANALYTICS_ENABLED": "false", "NO_PROXY": "*"}
+
+    def fresh_process_poll() -> dict[str, Any]:
+        proc = subprocess.run([sys.executable, "-c", NO_NEWS_POLL], env=env, capture_output=True, text=True,
+                              timeout=120, check=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert fresh_process_poll() == {"not_modified": 0, "ok": 3, "gx_imported": True}
+    assert fresh_process_poll() == {"not_modified": 3, "ok": 0, "gx_imported": False}

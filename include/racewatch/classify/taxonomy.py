@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from racewatch import yamlio
 from racewatch.errors import RacewatchError
 
 __all__ = [
@@ -154,7 +155,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     if cached is not None:
         return cached
     try:
-        raw = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+        raw = yamlio.safe_load(resolved.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TaxonomyError(f"taxonomy file {resolved} is not valid YAML: {exc}") from exc
     taxonomy = _build(raw, resolved)
