@@ -14,6 +14,7 @@ import multiprocessing
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ class _Background:
     the import (~2-5 s of CPU, ~200 MB), which is most runs of a steady-state poller.
     """
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Callable[[], object]) -> None:
         self.target = target
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
