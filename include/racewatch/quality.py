@@ -160,6 +160,28 @@ def _missing(column: str) -> Callable[[Any], str]:
     return reason
 
 
+def _not_null(column: str, *, reason: Callable[[Any], str] | None = None, critical: bool = False) -> _Check:
+    """The column must hold a value; the reason defaults to "<column> missing"."""
+    return _Check(
+        f"expect_column_values_to_not_be_null({column})",
+        column,
+        lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column=column),
+        reason or _missing(column),
+        critical=critical,
+    )
+
+
+def _unique(column: str, reason: Callable[[Any], str]) -> _Check:
+    """Within a batch, the first row with a value passes and later copies are quarantined."""
+    return _Check(
+        f"expect_column_values_to_be_unique({column})",
+        column,
+        lambda gxe, _c: gxe.ExpectColumnValuesToBeUnique(column=column),
+        reason,
+        keep_first=True,
+    )
+
+
 def _length_reason(column: str, low: int | None, high: int) -> Callable[[Any], str]:
     def reason(value: Any) -> str:
         length = len(value) if isinstance(value, str) else None
@@ -188,27 +210,9 @@ def _entries_suite() -> _Suite:
         key="entry_key",
         columns=("entry_key", "title", "link", "published_at", "summary_text"),
         checks=(
-            _Check(
-                "expect_column_values_to_not_be_null(entry_key)",
-                "entry_key",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="entry_key"),
-                _missing("entry_key"),
-                critical=True,
-            ),
-            _Check(
-                "expect_column_values_to_be_unique(entry_key)",
-                "entry_key",
-                lambda gxe, _c: gxe.ExpectColumnValuesToBeUnique(column="entry_key"),
-                lambda v: f"duplicate entry_key {_short(v)} (first occurrence kept)",
-                keep_first=True,
-            ),
-            _Check(
-                "expect_column_values_to_not_be_null(title)",
-                "title",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="title"),
-                _missing("title"),
-                critical=True,
-            ),
+            _not_null("entry_key", critical=True),
+            _unique("entry_key", lambda v: f"duplicate entry_key {_short(v)} (first occurrence kept)"),
+            _not_null("title", critical=True),
             _Check(
                 "expect_column_value_lengths_to_be_between(title)",
                 "title",
@@ -217,12 +221,7 @@ def _entries_suite() -> _Suite:
                 ),
                 _length_reason("title", 1, TITLE_MAX_CHARS),
             ),
-            _Check(
-                "expect_column_values_to_not_be_null(link)",
-                "link",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="link"),
-                _missing("link"),
-            ),
+            _not_null("link"),
             _Check(
                 "expect_column_values_to_match_regex(link)",
                 "link",
@@ -263,28 +262,11 @@ def _stories_suite() -> _Suite:
         key="id",
         columns=("id", "event_type", "is_flagship_release", "country", "release_key", "score"),
         checks=(
-            _Check(
-                "expect_column_values_to_not_be_null(id)",
-                "id",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="id"),
-                _missing("id"),
-            ),
-            _Check(
-                "expect_column_values_to_be_unique(id)",
-                "id",
-                lambda gxe, _c: gxe.ExpectColumnValuesToBeUnique(column="id"),
-                lambda v: f"duplicate id {_short(v)} (first occurrence kept)",
-                keep_first=True,
-            ),
+            _not_null("id"),
+            _unique("id", lambda v: f"duplicate id {_short(v)} (first occurrence kept)"),
             # in-set and between ignore nulls, so "missing" is checked on its own; it is as
             # critical as a bad value because it means the classifier's output is broken.
-            _Check(
-                "expect_column_values_to_not_be_null(event_type)",
-                "event_type",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="event_type"),
-                _missing("event_type"),
-                critical=True,
-            ),
+            _not_null("event_type", critical=True),
             _Check(
                 "expect_column_values_to_be_in_set(event_type)",
                 "event_type",
@@ -292,11 +274,9 @@ def _stories_suite() -> _Suite:
                 lambda v: f"event_type {_short(v)} is not in the taxonomy",
                 critical=True,
             ),
-            _Check(
-                "expect_column_values_to_not_be_null(score)",
+            _not_null(
                 "score",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="score"),
-                lambda v: "score missing" if v is None else f"score is not a number: {_short(v)}",
+                reason=lambda v: "score missing" if v is None else f"score is not a number: {_short(v)}",
                 critical=True,
             ),
             _Check(
@@ -339,20 +319,8 @@ def _releases_suite() -> _Suite:
         key="release_key",
         columns=("release_key", "open_weights", "announce_url"),
         checks=(
-            _Check(
-                "expect_column_values_to_not_be_null(release_key)",
-                "release_key",
-                lambda gxe, _c: gxe.ExpectColumnValuesToNotBeNull(column="release_key"),
-                _missing("release_key"),
-                critical=True,
-            ),
-            _Check(
-                "expect_column_values_to_be_unique(release_key)",
-                "release_key",
-                lambda gxe, _c: gxe.ExpectColumnValuesToBeUnique(column="release_key"),
-                lambda v: f"second row for release {_short(v)} (first kept)",
-                keep_first=True,
-            ),
+            _not_null("release_key", critical=True),
+            _unique("release_key", lambda v: f"second row for release {_short(v)} (first kept)"),
             _Check(
                 "expect_column_values_to_not_be_null(announce_url) if open_weights",
                 "announce_url",
