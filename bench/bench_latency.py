@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -50,14 +49,15 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import httpx
-import psutil
 import yaml
 from racewatch.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))  # tests.support: the same loopback servers the tests use
 from tests.conftest import content_type_for, sample_routes
+from tests.support.airflow_api import AirflowApi
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer, Route
+from tests.support.processes import stop_group
 
 PASSWORD = "bench-secret"
 LAB_ROUTE = "/bench-lab.xml"
@@ -153,17 +153,13 @@ class Stack:
     log: Path
     profile: str
     cleanup: list[Any] = field(default_factory=list)
-    token: str | None = None
+    rest: AirflowApi = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rest = AirflowApi(self.base, PASSWORD, timeout_s=20)
 
     def api(self, path: str, **params: Any) -> Any:
-        if self.token is None:
-            resp = httpx.post(f"{self.base}/auth/token", json={"username": "admin", "password": PASSWORD}, timeout=10)
-            resp.raise_for_status()
-            self.token = resp.json()["access_token"]
-        resp = httpx.get(f"{self.base}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"},
-                         timeout=20)
-        resp.raise_for_status()
-        return resp.json()
+        return self.rest.get(path, **params)
 
     def alive(self) -> None:
         if self.proc.poll() is not None:
@@ -213,18 +209,7 @@ def launch(profile: str, tmp: Path, sources: Path, slack: FakeSlack, fast_interv
 
 def stop(stack: Stack) -> None:
     """TERM the process group, KILL leftovers (task processes have groups of their own), then clean up."""
-    members = set(psutil.Process(stack.proc.pid).children(recursive=True)) if stack.proc.poll() is None else set()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(stack.proc.pid, signal.SIGTERM)
-    try:
-        stack.proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(stack.proc.pid, signal.SIGKILL)
-        stack.proc.wait(timeout=10)
-    _, alive = psutil.wait_procs(list(members), timeout=30)
-    for leftover in alive:
-        with contextlib.suppress(psutil.Error):
-            leftover.kill()
+    stop_group(stack.proc)
     for step in stack.cleanup:
         step()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from racewatch.store import db
 from racewatch.store.snapshot import publish_snapshot
 
 from tests.e2e.conftest import airflow_env
+from tests.support.processes import stop_group
 from tests.unit.test_board_render import XSS_TITLE, make_store
 
 CHROMIUM = Path(os.environ.get("RACEWATCH_CHROMIUM", "/usr/bin/chromium"))
@@ -49,23 +49,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group, SIGKILL what is left after a grace period; leave no orphans."""
-    children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-    _, alive = psutil.wait_procs(children, timeout=10)
-    for child in alive:
-        child.kill()
-    assert not [c for c in alive if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
 @pytest.fixture
@@ -106,7 +89,9 @@ def api_server(airflow_home: Path, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.5)
             yield base
         finally:
-            stop_group(proc)
+            children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+            stop_group(proc, grace_s=20)
+            assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_board_in_the_airflow_ui(api_server: str, tmp_path: Path) -> None:

@@ -16,11 +16,9 @@ Skipped, with the reason, when PostgreSQL or Redis is not reachable (``RACEWATCH
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -32,7 +30,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import psutil
 import pytest
 import yaml
 from racewatch.store import db
@@ -40,8 +37,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import sample_routes, write_sources
+from tests.support.airflow_api import AirflowApi
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer, Route
+from tests.support.processes import stop_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 PROJECT = Path(__file__).resolve().parents[2]
@@ -180,61 +179,11 @@ def scale_stack(tmp_path: Path, sample_server: FeedServer) -> Iterator[dict]:
         assert not survivors, f"processes survived the profile's shutdown: {survivors}"
 
 
-def stop_group(proc: subprocess.Popen) -> list[int]:
-    """TERM the script's process group (as Ctrl-C would), KILL what is left; returns pids that had to be killed.
-
-    Task processes run in process groups of their own (Airflow's supervisor does that), so the script's
-    descendants are collected too, not only its group.
-    """
-    members: set[psutil.Process] = set()
-    if proc.poll() is None:
-        members.update(psutil.Process(proc.pid).children(recursive=True))
-    for candidate in psutil.process_iter():
-        try:
-            if os.getpgid(candidate.pid) == proc.pid:
-                members.add(candidate)
-        except (ProcessLookupError, psutil.Error):
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    _, alive = psutil.wait_procs(list(members), timeout=30)
-    for leftover in alive:
-        with contextlib.suppress(psutil.Error):
-            leftover.kill()
-    return [p.pid for p in alive]
-
-
-class Api:
-    """Just enough of Airflow's REST API v2 for this test."""
+class Api(AirflowApi):
+    """The REST calls this test makes, as the profile's admin."""
 
     def __init__(self, base: str) -> None:
-        self.base = base
-        self.token: str | None = None
-
-    def get(self, path: str, **params: object) -> dict:
-        if self.token is None:
-            resp = httpx.post(f"{self.base}/auth/token", json={"username": "admin", "password": "e2e-secret"},
-                              timeout=10)
-            resp.raise_for_status()
-            self.token = resp.json()["access_token"]
-        resp = httpx.get(f"{self.base}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"},
-                         timeout=10)
-        resp.raise_for_status()
-        return resp.json()
-
-    def post(self, path: str, body: dict) -> dict:
-        resp = httpx.post(f"{self.base}{path}", json=body, headers={"Authorization": f"Bearer {self.token}"},
-                          timeout=10)
-        resp.raise_for_status()
-        return resp.json()
-
-    def runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"]
+        super().__init__(base, "e2e-secret")
 
     def task_instances(self) -> list[dict]:
         return self.get("/api/v2/dags/~/dagRuns/~/taskInstances", limit=100)["task_instances"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,8 +24,10 @@ from racewatch.store import db
 
 from tests.conftest import write_sources
 from tests.e2e.conftest import airflow_env
+from tests.support.airflow_api import AirflowApi
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer
+from tests.support.processes import stop_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 PROJECT = Path(__file__).resolve().parents[2]
@@ -80,48 +81,21 @@ def standalone(airflow_home: Path, tmp_path: Path, sample_server: FeedServer) ->
                "proc": proc}
     finally:
         children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except psutil.TimeoutExpired:
-                child.kill()
-            except psutil.NoSuchProcess:
-                pass
+        stop_group(proc, grace_s=30)
         log.close()
         slack.__exit__(None, None, None)
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
-def _token(base: str) -> str:
-    resp = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": "e2e-secret"}, timeout=10)
-    resp.raise_for_status()
-    return resp.json()["access_token"]
-
-
-def _runs(base: str, token: str, dag_id: str) -> list[dict]:
-    resp = httpx.get(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers={"Authorization": f"Bearer {token}"},
-                     timeout=10)
-    resp.raise_for_status()
-    return resp.json()["dag_runs"]
-
-
 def test_scheduler_runs_the_asset_chain(standalone: dict) -> None:
-    base = f"http://127.0.0.1:{standalone['port']}"
+    api = AirflowApi(f"http://127.0.0.1:{standalone['port']}", "e2e-secret")
     deadline = time.monotonic() + 420
-    token = None
     alert_runs: list[dict] = []
     while time.monotonic() < deadline:
         log_text = standalone["log"].read_text()
         assert standalone["proc"].poll() is None and "Traceback" not in log_text, log_text[-3000:]
         try:
-            token = token or _token(base)
-            alert_runs = _runs(base, token, "racewatch_alert")
+            alert_runs = api.runs("racewatch_alert")
         except httpx.HTTPError:
             alert_runs = []
         if any(r["state"] == "success" for r in alert_runs):
@@ -130,8 +104,8 @@ def test_scheduler_runs_the_asset_chain(standalone: dict) -> None:
     else:
         pytest.fail(f"asset chain did not finish; log tail:\n{standalone['log'].read_text()[-4000:]}")
 
-    poll_runs = _runs(base, token, "racewatch_poll")
-    classify_runs = _runs(base, token, "racewatch_classify")
+    poll_runs = api.runs("racewatch_poll")
+    classify_runs = api.runs("racewatch_classify")
     assert poll_runs[0]["state"] == "success" and poll_runs[0]["run_type"] == "scheduled"
     assert classify_runs[0]["run_type"] == "asset_triggered" and classify_runs[0]["state"] == "success"
     assert alert_runs[0]["run_type"] == "asset_triggered"
