@@ -9,12 +9,13 @@ returned and what the server saw.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from racewatch.settings import PROJECT_ROOT
+
+from tests.e2e.conftest import airflow_env
 
 ROUNDS = r"""
 import asyncio, json, sys
@@ -64,10 +65,8 @@ with FeedServer() as server, FeedServer(host="127.0.0.2") as internal:
 
 def test_trigger_fires_once_per_change_and_never_for_baseline_errors_or_untagged_feeds(tmp_path: Path) -> None:
     sources = tmp_path / "sources.yaml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "RACEWATCH_"))}
-    env.update({"AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "RACEWATCH_HOME": str(tmp_path / "home"), "RACEWATCH_SOURCES": str(sources),
-                "PYTHONPATH": str(PROJECT_ROOT), "NO_PROXY": "*"})
+    env = airflow_env(tmp_path / "airflow", RACEWATCH_HOME=str(tmp_path / "home"), RACEWATCH_SOURCES=str(sources),
+                      NO_PROXY="*", no_proxy="*")  # the second loopback host, 127.0.0.2, too
     proc = subprocess.run([sys.executable, "-c", ROUNDS, str(PROJECT_ROOT / "plugins"), str(sources)],
                           env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
