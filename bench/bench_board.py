@@ -112,7 +112,7 @@ def build_store(settings: Settings, stories: int, now: datetime) -> None:
                FROM (SELECT *, row_number() OVER (PARTITION BY release_key ORDER BY seen_at) - 1 AS k
                      FROM release_coverage)""",
         )
-    publish_snapshot(settings.db_path, settings.snapshot_path)
+        publish_snapshot(con, settings.db_path, settings.snapshot_path)
 
 
 def _ms(seconds: float) -> float:

@@ -55,7 +55,8 @@ def free_port() -> int:
 def api_server(airflow_home: Path, tmp_path: Path) -> Iterator[str]:
     """A running ``airflow api-server`` serving the board over sample data; yields its base URL."""
     settings = make_store(tmp_path / "racewatch", now=db.utcnow())
-    publish_snapshot(settings.db_path, settings.snapshot_path)
+    with db.connect(settings.db_path, migrate=False) as con:
+        publish_snapshot(con, settings.db_path, settings.snapshot_path)
     (airflow_home / "passwords.json").write_text(json.dumps({"admin": PASSWORD}))
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -14,6 +14,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from racewatch.errors import StoreError
 from racewatch.store import db
 
@@ -23,28 +25,27 @@ EXPORT_TABLES = ("feeds", "feed_health", "entries", "stories", "model_releases",
                  "alerts", "quarantine")
 
 
-def publish_snapshot(db_path: Path, snapshot_path: Path, *, retry_s: float = 30.0) -> Path:
-    """Copy the (closed, checkpointed) database file to ``snapshot_path`` atomically.
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path, snapshot_path: Path) -> Path:
+    """Checkpoint through ``con`` (a read-write connection to ``db_path``), then copy the file atomically.
 
-    A short read-only open first makes sure no writer is mid-transaction and the WAL is checkpointed.
+    Holding the connection keeps any other writer out while the file is copied, and the checkpoint
+    leaves nothing in the WAL, so the copy is a complete database.
     """
-    with db.connect(db_path, retry_s=retry_s, migrate=False) as con:
-        con.execute("CHECKPOINT")
-        tmp = snapshot_path.with_name(f".{snapshot_path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        shutil.copyfile(db_path, tmp)
+    con.execute("CHECKPOINT")
+    tmp = snapshot_path.with_name(f".{snapshot_path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    shutil.copyfile(db_path, tmp)
     os.replace(tmp, snapshot_path)
     return snapshot_path
 
 
-def export_parquet(db_path: Path, export_dir: Path, *, retry_s: float = 30.0) -> Path:
+def export_parquet(con: duckdb.DuckDBPyConnection, export_dir: Path) -> Path:
     """Write each main table to ``export_dir/<table>.parquet`` (zstd), swapping the folder atomically."""
     tmp = export_dir.with_name(f".{export_dir.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.mkdir(parents=True)
     try:
-        with db.connect(db_path, read_only=True, retry_s=retry_s) as con:
-            for table in EXPORT_TABLES:
-                target = str(tmp / f"{table}.parquet").replace("'", "''")
-                con.execute(f"COPY {table} TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        for table in EXPORT_TABLES:
+            target = str(tmp / f"{table}.parquet").replace("'", "''")
+            con.execute(f"COPY {table} TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
         old = export_dir.with_name(f".{export_dir.name}.old")
         if export_dir.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -58,9 +59,10 @@ def export_parquet(db_path: Path, export_dir: Path, *, retry_s: float = 30.0) ->
 
 
 def publish(db_path: Path, snapshot_path: Path, export_dir: Path, *, retry_s: float = 30.0) -> None:
-    """Refresh both analyst copies; a failure here is logged, never fatal: the live data is safe."""
+    """Refresh both analyst copies over one connection; a failure is logged, never fatal: the live data is safe."""
     try:
-        publish_snapshot(db_path, snapshot_path, retry_s=retry_s)
-        export_parquet(db_path, export_dir, retry_s=retry_s)
+        with db.connect(db_path, retry_s=retry_s, migrate=False) as con:
+            publish_snapshot(con, db_path, snapshot_path)
+            export_parquet(con, export_dir)
     except (OSError, StoreError) as exc:
         log.warning("analyst snapshot not refreshed: %s", exc)
