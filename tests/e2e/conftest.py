@@ -37,6 +37,8 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        # as scripts/airflow_env.sh: a busy 2-core CI machine answers task starts slower than the 5 s default
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "PYTHONPATH": f"{DAGS}:{PROJECT_ROOT}",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
