@@ -19,6 +19,7 @@ from racewatch.errors import SourcesError
 from racewatch.settings import PROJECT_ROOT
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Source:
     tags: tuple[str, ...] = ()
     poll_minutes: int | None = None
     allow_private: bool = False
+    org: str | None = None  # the lab whose own channel this is ("Moonshot AI"): classifier context
+    lang: str | None = None  # main language (en, zh, ...)
 
     @property
     def is_file(self) -> bool:
@@ -77,6 +80,11 @@ def parse_source(item: Any, base_dir: Path, position: int) -> Source:
     allow_private = item.get("allow_private", False)
     if not isinstance(allow_private, bool):
         raise SourcesError(f"{where}: allow_private must be true or false")
+    org, lang = item.get("org"), item.get("lang")
+    if org is not None and (not isinstance(org, str) or not org.strip()):
+        raise SourcesError(f"{where}: org must be a lab's name")
+    if lang is not None and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
+        raise SourcesError(f"{where}: lang must be a language code such as en or zh")
     return Source(
         id=sid,
         url=resolved,
@@ -84,6 +92,8 @@ def parse_source(item: Any, base_dir: Path, position: int) -> Source:
         tags=tuple(tags),
         poll_minutes=poll,
         allow_private=allow_private,
+        org=org.strip() if org else None,
+        lang=lang.lower() if lang else None,
     )
 
 

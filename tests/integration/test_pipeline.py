@@ -193,3 +193,23 @@ def test_polling_a_subset_keeps_the_other_feeds_active(sample_settings: Settings
     fast = [s for s in load_sources(sample_settings.sources_path)][:2]  # what the fast path polls
     poll(sample_settings, sources=fast, force_all=True)
     assert query(sample_settings, "SELECT count(*) FROM feeds WHERE NOT active") == [(0,)]
+
+
+def test_a_classifier_change_relabels_history_and_never_realerts(sample_settings: Settings, slack: FakeSlack,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switching classifiers (a new version) relabels every stored entry; no release gets a second root."""
+    monkeypatch.setenv("RACEWATCH_CLASSIFIER", "rules")
+    run_once(sample_settings, poster_for(slack))
+    roots_before = [c for c in slack.calls_to("chat.postMessage") if "thread_ts" not in c]
+    alerted = {k for (k,) in query(sample_settings, "SELECT release_key FROM model_releases")}
+    monkeypatch.setenv("RACEWATCH_CLASSIFIER", "hybrid")
+    summary = run_once(sample_settings, poster_for(slack))
+    from racewatch.classify import get_classifier
+
+    assert summary.classify.classified == expected_entries()  # every entry, none refetched as new
+    assert query(sample_settings, "SELECT DISTINCT classified_version FROM entries") == [(get_classifier().version,)]
+    roots = [c for c in slack.calls_to("chat.postMessage") if "thread_ts" not in c]
+    root_ids = [c["metadata"]["event_payload"]["alert_id"] for c in roots]
+    assert len(root_ids) == len(set(root_ids))  # one root per release, ever
+    assert {f"root:{k}" for k in alerted} <= set(root_ids[: len(roots_before)])
+    assert query(sample_settings, "SELECT count(*) FROM alerts WHERE status = 'pending'") == [(0,)]

@@ -1,14 +1,17 @@
 """The stories gate in the pipeline: bad rows are quarantined with reasons, a broken batch stops cold.
 
-The classifier cannot emit an invalid label, so the broken classifier here is injected on purpose
-(the only stand-in in these tests): it is the failure the gate exists for, e.g. a bad taxonomy edit.
+The classifier cannot emit an invalid label, so the broken classifiers here are registered through
+the classifier seam on purpose (the only stand-ins in these tests): they wrap the real classifier
+and break its output the way a bad taxonomy edit or bad weights would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
-import racewatch.pipeline.classify as stage
-from racewatch.classify import classify_with_facts
+from racewatch.classify import get_classifier, register
 from racewatch.pipeline.classify import BatchRejected, classify_pending
 from racewatch.pipeline.poll import poll
 from racewatch.settings import Settings
@@ -20,14 +23,36 @@ def count(settings: Settings, sql: str) -> int:
         return con.execute(sql).fetchone()[0]
 
 
+Labelled = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+class _Broken:
+    """The real classifier with its output passed through ``breaker``."""
+
+    def __init__(self, name: str, breaker: Callable[[Labelled], Labelled]) -> None:
+        self.inner = get_classifier("hybrid")
+        self.version = f"{self.inner.version}+{name}"
+        self.breaker = breaker
+
+    def label_many(self, items: Any) -> list[dict[str, Any]]:
+        return [label for label, _ in self.label_with_facts(items)]
+
+    def label_with_facts(self, items: Any) -> Labelled:
+        return self.breaker(self.inner.label_with_facts(items))
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, name: str, breaker: Callable[[Labelled], Labelled]) -> None:
+    register(name, lambda: _Broken(name, breaker))
+    monkeypatch.setenv("RACEWATCH_CLASSIFIER", name)
+
+
 def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings: Settings,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    def one_bad(items):
-        labelled = classify_with_facts(items)
+    def one_bad(labelled: Labelled) -> Labelled:
         labelled[0] = ({**labelled[0][0], "country": "XX"}, labelled[0][1])
         return labelled
 
-    monkeypatch.setattr(stage, "classify_with_facts", one_bad)
+    _use(monkeypatch, "test-one-bad", one_bad)
     poll(sample_settings)
     summary = classify_pending(sample_settings)
     assert summary.quarantined == 1
@@ -41,10 +66,10 @@ def test_a_few_bad_labels_are_quarantined_and_the_rest_proceeds(sample_settings:
 
 def test_a_mostly_broken_batch_stops_before_anything_is_stored_or_alerted(sample_settings: Settings,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(items):
-        return [({**label, "event_type": "rumour_mill"}, facts) for label, facts in classify_with_facts(items)]
+    def broken(labelled: Labelled) -> Labelled:
+        return [({**label, "event_type": "rumour_mill"}, facts) for label, facts in labelled]
 
-    monkeypatch.setattr(stage, "classify_with_facts", broken)
+    _use(monkeypatch, "test-broken", broken)
     poll(sample_settings)
     with pytest.raises(BatchRejected) as info:
         classify_pending(sample_settings)
@@ -52,5 +77,5 @@ def test_a_mostly_broken_batch_stops_before_anything_is_stored_or_alerted(sample
     assert count(sample_settings, "SELECT count(*) FROM stories") == 0
     assert count(sample_settings, "SELECT count(*) FROM alerts") == 0
     assert count(sample_settings, "SELECT count(*) FROM validation_runs WHERE critical_failure IS NOT NULL") == 1
-    monkeypatch.undo()  # the classifier is fixed: the same entries go through on the next run
+    monkeypatch.delenv("RACEWATCH_CLASSIFIER")  # the classifier is fixed: the same entries go through next run
     assert classify_pending(sample_settings).classified == count(sample_settings, "SELECT count(*) FROM entries")

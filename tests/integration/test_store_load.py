@@ -49,3 +49,26 @@ def test_load_counts_new_and_changed_and_the_last_copy_of_a_key_wins(tmp_path: P
 def test_lean_connection_uses_one_thread(tmp_path: Path) -> None:
     with db.connect(tmp_path / "rw.duckdb", lean=True) as con:
         assert con.execute("SELECT current_setting('threads')").fetchone() == (1,)
+
+
+def test_source_context_reaches_the_classifier_input(tmp_path) -> None:
+    """`org`/`lang` of the sources file are stored in `feeds` and handed to the classifier with each entry."""
+    from racewatch.sources import Source
+    from racewatch.store import db as store_db
+    from racewatch.store.feeds import sync_feeds
+    from racewatch.store.stories import pending_entries
+
+    path = tmp_path / "ctx.duckdb"
+    with store_db.connect(path) as con:
+        sync_feeds(con, [Source(id="qwen", url="https://qwen.example/feed", name="Qwen", org="Alibaba", lang="zh"),
+                         Source(id="news", url="https://news.example/feed", name="News")])
+        con.execute("INSERT INTO entries (entry_key, feed_id, title, summary_text, summary_html, published_at, "
+                    "content_hash, first_seen_at, last_seen_at, batch_id) VALUES "
+                    "('k1', 'qwen', 'Qwen3', '', '', now(), 'h', now(), now(), 'b'), "
+                    "('k2', 'news', 'Other', '', '', now(), 'h', now(), now(), 'b')")
+        rows = {r["entry_key"]: r for r in pending_entries(con, "v")}
+        assert con.execute("SELECT org, lang FROM feeds WHERE feed_id = 'qwen'").fetchone() == ("Alibaba", "zh")
+        sync_feeds(con, [Source(id="qwen", url="https://qwen.example/feed", name="Qwen", org="Alibaba", lang="en")])
+        assert con.execute("SELECT lang FROM feeds WHERE feed_id = 'qwen'").fetchone() == ("en",)
+    assert (rows["k1"]["source_org"], rows["k1"]["source_lang"]) == ("Alibaba", "zh")
+    assert (rows["k2"]["source_org"], rows["k2"]["source_lang"]) == (None, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from racewatch.classify import classify_many, classify_with_facts, extract_facts
+from racewatch.classify.rules import classify_many, classify_with_facts, extract_facts
 from racewatch.settings import PROJECT_ROOT
 
 

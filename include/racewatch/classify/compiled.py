@@ -9,11 +9,12 @@ Building it takes a few milliseconds; :func:`rules` caches it for the life of th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from racewatch.classify.phrases import Phrase, PhraseIndex, compile_phrase
+from racewatch.classify.script import END, START
 from racewatch.classify.taxonomy import Family, Lab, Taxonomy, load_taxonomy
 from racewatch.contract import EVENT_TYPES
 
@@ -33,6 +34,8 @@ class FamilyRule:
     lab: Lab
     parts: frozenset[str]
     variants: frozenset[str]
+    tier_words: Mapping[str, str]
+    small_max_b: float
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,19 @@ def _tail_regex(fam: Family, global_variants: tuple[str, ...]) -> str:
     words = _alternation((*fam.parts, *fam.variants, *global_variants))
     size = r"\d+(?:\.\d+)?[BbTt](?:-[Aa]\d+(?:\.\d+)?[Bb])?|\d+x\d+[Bb]|[Aa]\d+[Bb]|\d{4}(?:\d{4})?"
     glued = rf"|(?<=[^\W\d])(?:{_alternation(fam.parts)})" if fam.parts else ""
-    return rf"(?P<tail>(?:(?:-(?i:{words}|{size})|\s(?:{words}|{size}){glued})(?!\w))*)"
+    return rf"(?P<tail>(?:(?:-(?i:{words}|{size})|\s(?:{words}|{size}){glued}){END})*)"
 
 
 def _family_regex(fam: Family, trigger: str, tail: str) -> re.Pattern[str]:
     source = escape_name(trigger)
     head = source if (fam.cased or fam.ambiguous) else f"(?i:{source})"
     if fam.product:  # "Trainium2", "Ascend 910C": a product name may carry a generation number
-        return re.compile(head + r"(?:[\s-]?\d+(?:\.\d+)?[A-Za-z]?)?(?!\w)")
+        return re.compile(head + r"(?:[\s-]?\d+(?:\.\d+)?[A-Za-z]?)?" + END)
     sep = r"[\s-]" if fam.sep in ("", " ", "-") else rf"(?:[\s-]|{re.escape(fam.sep)})"
     if fam.pre:
         head += rf"(?:{sep}?(?P<pre>{_alternation(fam.pre)}))?"
-    head += rf"(?:{sep}?(?P<version>{fam.version})(?!\w))?" + tail
-    return re.compile(head + r"(?!\w)")  # a whole word: "MAI" is not in "maiden"
+    head += rf"(?:{sep}?(?P<version>{fam.version}){END})?" + tail
+    return re.compile(head + END)  # a whole word: "MAI" is not in "maiden"
 
 
 class RuleSet:
@@ -83,6 +86,7 @@ class RuleSet:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
+        self._by_name: dict[str, Lab] | None = None
         self.index = PhraseIndex()
         self.labs = {lab.key: lab for lab in taxonomy.labs}
         self.bare: dict[str, list[tuple[FamilyRule, re.Pattern[str]]]] = {}
@@ -100,13 +104,15 @@ class RuleSet:
                     lab,
                     frozenset(p.lower() for p in fam.parts),
                     frozenset(v.lower() for v in (*fam.variants, *global_variants)),
+                    taxonomy.tier_words,
+                    taxonomy.small_max_b,
                 )
                 tail = _tail_regex(fam, global_variants)
                 for trigger in fam.triggers:
                     regex = _family_regex(fam, trigger, tail)
                     self.index.add(Phrase("family", lab.key, regex, ref=rule, order=len(trigger)), escape_name(trigger))
                 if fam.bare_version:
-                    bare = re.compile(rf"(?<![\w.-])(?P<version>{fam.version})(?!\w)" + tail)
+                    bare = re.compile(rf"{START}(?P<version>{fam.version}){END}" + tail)
                     self.bare.setdefault(lab.key, []).append((rule, bare))
         for country in taxonomy.countries:  # group "" stands for a body with no ISO code (the EU)
             for name in country.names:
@@ -127,6 +133,13 @@ class RuleSet:
         self.backer_before = self._joined("backer_before", r"\b(?:{})\s*$")
         # "invests in Abu Dhabi's G42": allow a possessive place between the cue and the company.
         self.funded_before = self._joined("funded_before", r"\b(?:{})(?:\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?'s)?\s*$")
+
+    def lab_named(self, name: str) -> Lab | None:
+        """The lab a name or alias stands for ("Google DeepMind", "Qwen Team", "moonshot-ai"), else None."""
+        if self._by_name is None:
+            self._by_name = self.taxonomy.lab_by_name()
+        low = name.strip().lower()
+        return self._by_name.get(low) or self.labs.get(low)
 
     def _joined(self, group: str, template: str) -> re.Pattern[str] | None:
         cues = self.taxonomy.cues.get(group, ())

@@ -8,8 +8,11 @@ token's first letters are tried, anchored at that token. Phrases that do not sta
 word (``\\$\\d+ billion``) go to a short fallback list searched the ordinary way.
 
 Phrases match whole words: a token starts a match only where no letter or digit precedes it, and
-:func:`compile_phrase` adds a trailing ``(?!\\w)`` (model-family regexes, built elsewhere, end with
-their own boundary after the version: ``Qwen3``).
+:func:`compile_phrase` adds a trailing boundary (model-family regexes, built elsewhere, end with
+their own boundary after the version: ``Qwen3``). Boundaries follow :mod:`.script`: a CJK character
+never glues onto a word, so "发布Qwen3了" holds "发布" and "Qwen3". Chinese, Japanese and Korean
+text is tokenized one character at a time, and a phrase starting with a CJK character is filed
+under that character, so CJK phrases match anywhere inside running text.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from racewatch.classify.script import CJK, END, is_cjk, is_word_char
+
 __all__ = ["Hit", "Phrase", "PhraseIndex"]
 
-_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_TOKEN = re.compile(rf"[^\W\d_{CJK}]+|\d+|[{CJK}]")
 _KEY_LEN = 3
+_FIRST_CJK = "\u1100"  # no character below this is CJK
 _QUANTIFIERS = frozenset("?*+{")
 _SPACE_OR_HYPHEN = "[\\s-]"
 
@@ -62,6 +68,8 @@ def _key(pattern: str) -> str | None:
     """
     if not pattern or not pattern[0].isalnum():
         return None
+    if is_cjk(pattern[0]):
+        return pattern[0]  # CJK text is tokenized one character at a time
     is_digit = pattern[0].isdigit()
     i = 0
     while i < len(pattern) and pattern[i].isalnum() and pattern[i].isdigit() == is_digit:
@@ -133,7 +141,7 @@ def _keys(pattern: str) -> list[str] | None:
 
 def compile_phrase(pattern: str, *, cased: bool = False) -> re.Pattern[str]:
     """Compile a phrase regex the way the index expects it: a whole word, case-insensitive unless ``cased``."""
-    return re.compile(f"(?:{pattern})(?!\\w)", 0 if cased else re.IGNORECASE)
+    return re.compile(f"(?:{pattern}){END}", 0 if cased else re.IGNORECASE)
 
 
 class PhraseIndex:
@@ -164,7 +172,7 @@ class PhraseIndex:
         hits = list(self._scan_keyed(text))
         for phrase in self._fallback:
             for m in phrase.regex.finditer(text):
-                if m.start() == 0 or not text[m.start() - 1].isalnum():
+                if m.start() == 0 or not is_word_char(text[m.start() - 1]):
                     hits.append(Hit(phrase, m.start(), m.end(), m))
         hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
         return hits
@@ -173,9 +181,14 @@ class PhraseIndex:
         buckets = self._buckets
         for tok in _TOKEN.finditer(text):
             start = tok.start()
-            if start and text[start - 1].isalnum():
-                continue  # inside a word ("3" of "Qwen3"): no phrase starts here
-            bucket = buckets.get(tok.group()[:_KEY_LEN].lower())
+            word = tok.group()
+            if start:
+                prev = text[start - 1]  # the < tests skip the CJK check for Latin text (the usual case)
+                if prev.isalnum() and (prev < _FIRST_CJK or not is_cjk(prev)) and (
+                    word[0] < _FIRST_CJK or not is_cjk(word[0])
+                ):
+                    continue  # inside a word ("3" of "Qwen3"): no phrase starts here
+            bucket = buckets.get(word[:_KEY_LEN].lower())
             if not bucket:
                 continue
             for phrase in bucket:

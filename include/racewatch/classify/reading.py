@@ -13,17 +13,19 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from racewatch.classify.compiled import AliasRule, FamilyRule, RuleSet
 from racewatch.classify.phrases import Hit
 from racewatch.classify.release_key import canonical_model_name
-from racewatch.classify.taxonomy import Lab
+from racewatch.classify.taxonomy import TIERS, Lab
 
-__all__ = ["Model", "Org", "Reading", "first_sentence_end", "hits_in", "read"]
+__all__ = ["Model", "Org", "Reading", "SourceContext", "first_sentence_end", "hits_in", "read", "size_billions"]
 
-# Long summaries (whole articles) add cost, not signal: the lede decides.
-SUMMARY_CHARS = 1500
+# Long summaries (whole articles) add cost, not signal: the lede decides. 700 characters hold the
+# lede's first two or three sentences in English and several in Chinese.
+SUMMARY_CHARS = 700
 # A cue in the headline counts this many times one in the lede: the headline says what the story is.
 TITLE_WEIGHT = 3.0
 
@@ -33,7 +35,9 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 _BUSINESS_EVENTS = frozenset({"funding", "legal", "talent"})
 _DATE = re.compile(r"^\d{4}(?:\d{4})?$")
 # A sentence ends at . ! ? before a capital, but not after an initial ("U.S. officials", "J.D. Vance").
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?](?=\s+[\"'A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?](?=\s+[\"'A-Z0-9])|[\u3002\uff01\uff1f]")
+_VERSION_SUFFIX = re.compile(r"(?<=\d)[A-Za-z]+$")
+_SIZE_B = re.compile(r"^(?:(?P<experts>\d+)X)?(?P<num>\d+(?:\.\d+)?)(?P<unit>[BT])")
 
 
 @dataclass
@@ -62,11 +66,25 @@ class Model:
     specific: bool = True  # names one model (has a version or a part, or the family is versionless)
     snapshot: str | None = None  # a dated checkpoint of an existing model ("V3-0324", "2507")
     size: str | None = None  # "70B", "235B-A22B": an attribute, like the variant
+    tier: str = "flagship"  # docs/classification.md section 6: the worst tier of family, words and size
 
     @property
     def product(self) -> bool:
         """An app, chip or service of a lab rather than a model."""
         return self.rule is not None and self.rule.family.product
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What the story's source says about it: whose own channel it is (``lab``) and its language.
+
+    In a lab's own feed "we" and a bare model-name headline are that lab's announcement.
+    """
+
+    name: str | None = None
+    lab: Lab | None = None
+    lang: str | None = None
+    kind: str | None = None  # "feed", "huggingface", "page" ...
 
 
 @dataclass
@@ -85,8 +103,10 @@ class Reading:
     orgs: list[Org] = field(default_factory=list)
     models: list[Model] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    source: SourceContext = field(default_factory=SourceContext)
+    tier_words: Mapping[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def lede_end(self) -> int:
         """End of the title plus the summary's first sentence: the part a headline reader sees."""
         if not self.summary:
@@ -101,7 +121,7 @@ def clean(value: Any) -> str:
     """Plain one-line text: NFC, straight quotes, spaced dashes, single spaces."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value)).translate(_QUOTES)
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", str(value)).translate(_QUOTES))
     return _WS.sub(" ", _DASHES.sub(" - ", text)).strip()
 
 
@@ -113,6 +133,26 @@ def first_sentence_end(summary: str) -> int:
 def hits_in(hits: Iterable[Hit], start: int, end: int) -> list[Hit]:
     """The hits that start within ``start``..``end``."""
     return [h for h in hits if start <= h.start < end]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def source_context(item: Mapping[str, Any], rs: RuleSet) -> SourceContext:
+    """The story's source as the classifier input gives it: ``source`` is a name or an object with
+    ``name``, ``org`` (the lab whose own channel it is), ``lang`` and ``kind``; top-level
+    ``source_org`` / ``lang`` are accepted too. An org the taxonomy does not know is ignored."""
+    raw = item.get("source")
+    info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"name": raw}
+    org = info.get("org") or item.get("source_org")
+    lang = info.get("lang") or item.get("lang")
+    lab = rs.lab_named(str(org)) if org else None
+    name = info.get("name")
+    kind = info.get("kind") or info.get("type")
+    return SourceContext(
+        name=str(name) if name else None, lab=lab, lang=str(lang).lower()[:8] if lang else None,
+        kind=str(kind) if kind else None,
+    )
 
 
 def read(item: Mapping[str, Any], rs: RuleSet) -> Reading:
@@ -136,8 +176,12 @@ def read(item: Mapping[str, Any], rs: RuleSet) -> Reading:
         countries=by_kind.get("country", []),
         adjectives=by_kind.get("adjective", []),
         ai_context=bool(cues.get("ai_context")),
+        source=source_context(item, rs),
+        tier_words=rs.taxonomy.tier_words,
     )
     guarded = {hit.phrase.group for hit in by_kind.get("guard", [])}
+    if r.source.lab is not None:
+        guarded.discard(r.source.lab.key)  # Meta's own "The Llama 4 herd" is no story about animals
     for key in sorted(guarded):
         r.reasons.append(f"homonym guard: {rs.labs[key].name} names ignored")
     # "Mistral raises EUR600 million": winds do not raise money; an ambiguous name that is the
@@ -185,6 +229,10 @@ def _resolve(
         else:
             orgs.append(Org(rule.lab, rule.lab.name, hit.start, hit.end, f"alias '{hit.text}'"))
     named = {o.lab.key for o in orgs if o.lab is not None}
+    own = r.source.lab
+    if own is not None and own.key not in guarded:
+        named.add(own.key)  # in Anthropic's own feed a bare "Claude" is the model
+        r.ai_context = r.ai_context or own.kind == "lab"
 
     models: list[Model] = []
     deferred: list[Model] = []
@@ -243,8 +291,13 @@ def parse_model(rule: FamilyRule, m: re.Match[str]) -> Model | None:
             variant = _canonical_word(pre, fam.pre)
     parts: list[str] = []
     snapshot = size = None
+    tiers = [fam.tier]
+    if pre and pre.lower() not in fam.tier_exempt:
+        tiers.append(rule.tier_words.get(pre.lower(), fam.tier))
     for word in (w for w in re.split(r"[\s-]+", groups.get("tail") or "") if w):
         low = word.lower()
+        if low not in fam.tier_exempt:
+            tiers.append(rule.tier_words.get(low, fam.tier))
         if low in rule.parts:
             parts.append(_canonical_word(word, fam.parts))
         elif low in rule.variants:
@@ -258,12 +311,30 @@ def parse_model(rule: FamilyRule, m: re.Match[str]) -> Model | None:
     specific = not fam.product and bool(version or parts or pre_parts or fam.versionless or size)
     if not specific and len(m.group(0).strip()) < 3:
         return None  # a one- or two-letter family name alone ("o") is just a letter
+    suffix = _VERSION_SUFFIX.search(version or "")
+    if suffix is not None and suffix.group(0).lower() not in fam.tier_exempt:  # "GLM-4.5V": a vision model
+        tiers.append(rule.tier_words.get(suffix.group(0).lower(), fam.tier))
+    if size is not None:
+        billions = size_billions(size)
+        if billions is not None and billions <= rule.small_max_b:
+            tiers.append("small")
+    tier = max(tiers, key=TIERS.index)
     if specific:
         name = canonical_model_name(fam.name, version=version, pre_parts=pre_parts, parts=parts, sep=fam.sep,
                                     part_sep=fam.part_sep)
     else:
         name = fam.name
-    return Model(rule, rule.lab, name, m.start(), m.end(), version, tuple(parts), variant, specific, snapshot, size)
+    return Model(rule, rule.lab, name, m.start(), m.end(), version, tuple(parts), variant, specific, snapshot, size,
+                 tier)
+
+
+def size_billions(size: str) -> float | None:
+    """Total parameters of a size label in billions: "70B" 70, "235B-A22B" 235, "8X7B" 56, "1T" 1000."""
+    m = _SIZE_B.match(size.upper())
+    if m is None:
+        return None
+    value = float(m.group("num")) * (1000.0 if m.group("unit") == "T" else 1.0)
+    return value * int(m.group("experts")) if m.group("experts") else value
 
 
 def _canonical_word(word: str, listed: Iterable[str]) -> str:

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from racewatch.classify.compiled import RuleSet
-from racewatch.classify.phrases import Hit
+from racewatch.classify.phrases import Hit, Phrase
 from racewatch.classify.reading import Model, Org, Reading, hits_in
-from racewatch.classify.taxonomy import Lab
+from racewatch.classify.script import is_cjk
+from racewatch.classify.taxonomy import FLAGSHIP_TIERS, TIERS, Lab
 
 __all__ = ["Release", "assess_release", "find_release", "infer_org", "is_modifier"]
 
@@ -94,6 +95,29 @@ _INFERRED_ORG = re.compile(
     r"(?P<org>(?:[A-Z0-9][\w.&'-]*)(?:\s+(?:[A-Z0-9][\w.&'-]*|AI|Labs?|Research|of|for|and))*)\s*,?\s*$"
 )
 _LIST_GLUE = re.compile(r"[\s,&]*(?:and[\s,]*)?")
+_CLAUSE_SEPS = (",", ";", ":", "!", "?", " - ", "|", "\uff0c", "\uff1b", "\uff1a", "\uff01", "\uff1f", "\u3002")
+# Between models of one announcement: "o3 and o4-mini", "Qwen3-235B, Qwen3-30B".
+_MODEL_LIST_GLUE = re.compile(r"[\s,&/\u3001\u548c\u4e0e\u53ca]*(?:(?:and|und|et|e|y)\b[\s,]*)?")
+# A lab's own headline that names its new model without a verb: "Introducing Claude 4", "Hello
+# GPT-4o", "Qwen3: Think Deeper", "Kimi K2.5 - Open Agentic Intelligence", "GPT-4.1 in the API".
+_OWN_HEADLINE_OPENER = re.compile(
+    r"\s*(?:(?:introducing|announcing|meet|hello|say hello to|welcome|unveiling|presenting|releasing|launching|"
+    r"now available|available now|new)\b[\s:,-]*|"
+    r"(?:we(?:'re| are| have|'ve)? )?(?:releas|launch|introduc|open[- ]?sourc)\w*[\s:,-]+|"
+    r"推出|正式发布|发布|开源)?(?:the |our |new |全新)*",
+    re.IGNORECASE,
+)
+# After the model in such a headline: words saying the post is about it, not its release.
+_OWN_HEADLINE_NOT_RELEASE = re.compile(
+    r"\s+(?:(?:is )?now (?:supports?|available on|on)|supports?|can now|gets|adds|on|comes to|for|with|vs\.?|"
+    r"versus|and the|powers|powered)\b|"
+    r"\s*(?:\S+\s+){0,4}?(?:system cards?|model cards?|safety|evaluations?|evals?|red[- ]team\w*|research|paper|report|"
+    r"case stud\w+|customers?|stories|how\b|tips|guide|tutorial|cookbook|prompt\w*|webinar|podcast|recap|"
+    r"lessons|behind the scenes|benchmark\w*|addendum|usage policy|pricing|deprecat\w+|retir\w+|update\w*|"
+    r"技术报告|论文|评测|更新)",
+    re.IGNORECASE,
+)
+_OWN_HEADLINE_PHRASE = Phrase("cue", "release", re.compile("(?:)"), ref="own headline")
 # "Qwen3-Max-Thinking, launched on Tuesday, ...": a participle after the name is background.
 _PARTICIPLE_GAP = re.compile(r"\s*,\s*")
 # "released the text-only model", "launched it": the lede points back at the headline's model.
@@ -119,6 +143,8 @@ class Release:
 def find_release(r: Reading, rs: RuleSet) -> Release | None:
     """The headline's release, else the lede's first sentence's when the headline names its lab or model."""
     release = _release_in_span(r, rs, 0, r.title_len)
+    if release is None:
+        release = _own_headline(r)
     if release is not None or not r.summary:
         return release
     release = _release_in_span(r, rs, r.title_len + 1, r.lede_end) or _lede_refers_back(r, rs)
@@ -160,10 +186,14 @@ def _release_in_span(r: Reading, rs: RuleSet, start: int, end: int) -> Release |
         if verb_word in _ADJECTIVE_FORMS and not _MODAL_BEFORE.search(text, clause, verb.start):
             continue
         obj = _object_after(r, verb, end)
+        if verb_word[:1] >= "\u1100" and is_cjk(verb_word[0]) and (obj is None or obj.product):
+            # "OpenAIが「GPT-5」を発表", "DeepSeek-V4-Pro 正式版上线": in Chinese, Japanese and Korean
+            # the model usually comes before the verb; a product after it is the story's detail.
+            obj = _subject_model(r, verb, start, verb_word) or obj
         if obj is not None and not obj.specific and obj.variant and hits_in(r.cues.get("new_model", []), start, end):
             obj.specific = True  # "releases EXAONE Deep, a reasoning model": family + variant names a model
         if obj is not None and (obj.specific or obj.product):
-            model = obj
+            model = _best_listed(r, obj, end)
         else:
             model = _subject_model(r, verb, start, verb_word) or _infer_model(r, verb, end) or obj
         if model is None:
@@ -177,9 +207,50 @@ def _release_in_span(r: Reading, rs: RuleSet, start: int, end: int) -> Release |
     return None
 
 
+def _best_listed(r: Reading, first: Model, end: int) -> Model:
+    """Of models listed together ("o3 and o4-mini"), the one of the best tier (the first on ties)."""
+    best, cursor = first, first.end
+    for model in r.models:
+        if model.start < cursor or model.start >= end:
+            continue
+        if not _MODEL_LIST_GLUE.fullmatch(r.text, cursor, model.start):
+            break
+        cursor = model.end
+        if model.specific and not model.product and TIERS.index(model.tier) < TIERS.index(best.tier):
+            best = model
+    return best
+
+
+def _own_headline(r: Reading) -> Release | None:
+    """In a lab's own feed, a headline that names the lab's new model is its release announcement.
+
+    "Introducing Claude 4", "Hello GPT-4o", "Qwen3: Think Deeper, Act Faster": lab feeds rarely use
+    a release verb, and the lab is known only from whose feed it is. A model of another lab, or a
+    headline about the model's system card, safety or pricing, is not such an announcement.
+    """
+    lab = r.source.lab
+    if lab is None:
+        return None
+    text = r.text
+    opener = _OWN_HEADLINE_OPENER.match(text, 0, r.title_len)
+    pos = opener.end() if opener else 0
+    model = next((m for m in r.models if m.start >= pos), None)
+    if model is None or model.start != pos or model.product or not model.specific:
+        return None
+    if model.lab is not None and model.lab is not lab:
+        return None
+    if _OWN_HEADLINE_NOT_RELEASE.match(text, model.end, r.title_len):
+        return None
+    model = _best_listed(r, model, r.title_len)
+    cue_end = opener.end() if opener and opener.end() > 0 else model.start
+    verb = Hit(_OWN_HEADLINE_PHRASE, 0, cue_end, _OWN_HEADLINE_PHRASE.regex.match(text))
+    subject = Org(lab, lab.name, 0, 0, "source: the lab's own feed")
+    return Release(verb, model, subject, (0, r.title_len))
+
+
 def _clause_start(text: str, span_start: int, pos: int) -> int:
     """Start of the clause holding ``pos``: after the last , ; : ! ? | or dash before it."""
-    cut = max(text.rfind(sep, span_start, pos) for sep in (",", ";", ":", "!", "?", " - ", "|"))
+    cut = max(text.rfind(sep, span_start, pos) for sep in _CLAUSE_SEPS)
     return span_start if cut < 0 else cut + 1
 
 
@@ -284,6 +355,9 @@ def _subject(r: Reading, rs: RuleSet, clause: int, verb_start: int, model: Model
             return listed[-1]
     if before:
         return before[-1]
+    own = r.source.lab
+    if own is not None and (model.lab is None or model.lab is own):
+        return Org(own, own.name, clause, clause, "source: the lab's own feed")  # "We're releasing ..."
     if model.lab is not None and model.start < verb_start:
         return None
     return infer_org(r, clause, verb_start)
@@ -350,6 +424,9 @@ def assess_release(r: Reading, rel: Release) -> None:
     minor = fired("minor", span_start, span_end)
     if minor is not None:
         block(None, f"minor update: '{minor.text}'")
+    small = fired("small_model", 0, r.title_len) or fired("small_model", span_start, span_end)
+    if small is not None:
+        block(None, f"small model: '{small.text}'")
     paper = fired("paper", span_start, span_end)
     if paper is not None:
         block("paper", f"paper, not a model: '{paper.text}'")
@@ -382,6 +459,16 @@ def assess_release(r: Reading, rel: Release) -> None:
             block("derivative", f"derivative: '{derivative.text}' {base.name if base else 'another model'}")
     if not model.specific:
         block("product", f"no specific model named (family {model.name} only)")
+    tier = model.tier if model.rule is not None else _inferred_tier(r, model)
+    if tier not in FLAGSHIP_TIERS:
+        block(None, f"tier: {model.name} is a {tier} model")
+
+
+def _inferred_tier(r: Reading, model: Model) -> str:
+    """The tier of a model name the taxonomy lacks, from its words ("Foo-2-mini" is small)."""
+    words = (w.lower() for w in re.split(r"[\s-]+", r.text[model.start : model.end]) if w)
+    tiers = ["flagship", *(r.tier_words.get(w, "flagship") for w in words)]
+    return max(tiers, key=TIERS.index)
 
 
 def _platform_after(r: Reading, verb: Hit, owner: Lab | None) -> Org | None:

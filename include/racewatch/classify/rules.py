@@ -20,30 +20,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from racewatch.classify.base import register
 from racewatch.classify.compiled import EVENT_TYPES, RuleSet, rules
 from racewatch.classify.facts import extract_claim, extract_open_weights, extract_parameters
 from racewatch.classify.phrases import Hit
 from racewatch.classify.reading import TITLE_WEIGHT, Model, Org, Reading, hits_in, read
 from racewatch.classify.release import Release, assess_release, find_release, infer_org, is_modifier
 from racewatch.classify.release_key import release_key
-from racewatch.classify.taxonomy import slugify
+from racewatch.classify.taxonomy import TIERS, slugify
 
 __all__ = [
     "CLASSIFIER_VERSION",
     "EVENT_TYPES",
     "Classification",
+    "RulesClassifier",
     "classify",
     "classify_many",
     "classify_with_facts",
+    "decide",
+    "evidence",
     "extract_facts",
+    "facts_of",
+    "render",
 ]
 
 #: Bump when the rules or the taxonomy change what stories come out as: the pipeline relabels
 #: every entry whose stored version differs.
-CLASSIFIER_VERSION = "rules-1"
+CLASSIFIER_VERSION = "rules-2"
 
 # Ties between event cues go to the more specific, rarer type.
 _EVENT_PRIORITY: tuple[str, ...] = (
@@ -77,6 +83,8 @@ _PEOPLE_AFTER = re.compile(
     r"employees)\b",
     re.IGNORECASE,
 )
+# "GLM-5: New SOTA Open Weights LLM", "Gemma 4 - open models": a model name heading its own story.
+_HEADLINE_BREAK = re.compile(r"\s*(?:[:\uff1a|]|-\s|$|\n)")
 _RELEASE_EVENTS = {
     "release": "model_release",
     "derivative": "model_release",
@@ -102,7 +110,9 @@ class Classification(TypedDict):
 
 
 @dataclass
-class _Decision:
+class Decision:
+    """Everything the rules concluded about one story; the hybrid classifier revises the decisions."""
+
     reading: Reading
     is_ai: bool
     event: str
@@ -112,6 +122,12 @@ class _Decision:
     key: str | None
     primary: Model | None
     score: float
+    release: Release | None = None
+    anchors: list[str] = field(default_factory=list)
+    negative: str | None = None
+    key_candidate: str | None = None
+    event_score: float = 0.0
+    government: str | None = None  # the country of a government acting, were this race news
 
 
 # ------------------------------------------------------------------------------------------------
@@ -259,7 +275,7 @@ def _country_of_unknown(r: Reading, org: Org) -> str | None:
 # Decision
 
 
-def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
+def decide(item: Mapping[str, Any], rs: RuleSet) -> Decision:
     r = read(item, rs)
     reasons = r.reasons
     rel = find_release(r, rs)
@@ -283,6 +299,9 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
     specific = [m for m in r.models if m.specific and not m.product]
     if specific:
         anchors.append(f"model: {specific[0].name}")
+    own = r.source.lab
+    if own is not None and not anchors and (rel is not None or r.ai_context) and own.kind == "lab":
+        anchors.append(f"source: {own.name}'s own feed")
     acting = _acting_government(r)
     gov = _government(r) if event == "policy_export_controls" or acting is not None else None
     named = acting or next(iter(hits_in((*r.countries, *r.adjectives), 0, r.lede_end)), None)
@@ -306,6 +325,8 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
         event, flagship = "other", False
 
     main = _main_org(r, rs, event, rel) or unknown_subject
+    if main is None and own is not None:
+        main = Org(own, own.name, 0, 0, "source: the lab's own feed")
     if main is not None and main.lab is None and not is_ai:
         main = None  # an inferred company in a story that is not race news is noise
     if main is not None and main.lab is not None:
@@ -316,23 +337,27 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
         country = gov if is_ai else None
 
     primary: Model | None = None
-    if rel is not None and (flagship or rel.model.rule is not None):
+    if rel is not None and (flagship or rel.model.rule is not None or rel.kind == "release"):
         primary = rel.model
     elif specific:
         primary = ([m for m in specific if r.in_title(m.start)] or specific)[0]
-    key: str | None = None
-    if is_ai and primary is not None and primary.specific and not primary.product:
+    candidate: str | None = None  # the release key, were this race news about a release
+    if primary is not None and primary.specific and not primary.product:
         owner = rel.subject if rel is not None and primary is rel.model and primary.lab is None else None
         if primary.lab is not None:
-            key = release_key(primary.lab.key, primary.name)
-        elif flagship and owner is not None:  # a model the taxonomy lacks: keyed by who released it
-            key = release_key(owner.lab.key if owner.lab is not None else slugify(owner.name), primary.name)
+            candidate = release_key(primary.lab.key, primary.name)
+        elif owner is not None:  # a model the taxonomy lacks: keyed by who released it
+            candidate = release_key(owner.lab.key if owner.lab is not None else slugify(owner.name), primary.name)
+    known_model = primary is not None and primary.lab is not None
+    key = candidate if is_ai and (known_model or flagship) else None
     if flagship and key is None:
         flagship = False
         reasons.append("no release key: the releasing company is unknown")
 
     reasons.extend(anchors)
-    if rel is not None:
+    if rel is not None and rel.verb.phrase.ref == "own headline":
+        reasons.append(f"own headline: {r.source.lab.name if r.source.lab else 'the lab'} names {rel.model.name}")
+    elif rel is not None:
         reasons.append(f"release verb: '{rel.verb.text}'")
         if rel.model.rule is None:
             reasons.append(f"model inferred from text: {rel.model.name}")
@@ -350,7 +375,8 @@ def _decide(item: Mapping[str, Any], rs: RuleSet) -> _Decision:
                        else "flagship: new model, lab or model unknown to the taxonomy (lower confidence)")
     score = _score(r, is_ai, flagship, event_score, len(anchors), known and primary is not None
                    and primary.rule is not None)
-    return _Decision(r, is_ai, event, flagship, main, country, key, primary, score)
+    return Decision(r, is_ai, event, flagship, main, country, key, primary, score, rel, anchors, negative,
+                    candidate, event_score, gov)
 
 
 def _score(r: Reading, is_ai: bool, flagship: bool, event_score: float, anchors: int, vouched: bool) -> float:
@@ -378,16 +404,16 @@ def _score(r: Reading, is_ai: bool, flagship: bool, event_score: float, anchors:
 
 def classify(item: Mapping[str, Any]) -> dict[str, Any]:
     """Label one story (input: ``id``, ``title``, ``summary``, optional ``link``/``published``/``source``)."""
-    return _render(_decide(item, rules()), item)
+    return render(decide(item, rules()), item)
 
 
 def classify_many(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Label many stories with one compiled rule set (the taxonomy is resolved once per call)."""
     rs = rules()
-    return [_render(_decide(item, rs), item) for item in items]
+    return [render(decide(item, rs), item) for item in items]
 
 
-def _render(d: _Decision, item: Mapping[str, Any]) -> dict[str, Any]:
+def render(d: Decision, item: Mapping[str, Any]) -> dict[str, Any]:
     r = d.reading
     orgs: list[str] = []
     # A company inferred from the wording is only worth naming in race news.
@@ -428,7 +454,7 @@ def extract_facts(item: Mapping[str, Any]) -> dict[str, Any]:
     ``org`` (canonical name of the model's lab, or the company named in the text). Sizes written
     next to other models ("beats Llama 3 70B") are not this model's.
     """
-    return _facts(_decide(item, rules()))
+    return facts_of(decide(item, rules()))
 
 
 def classify_with_facts(items: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -438,12 +464,12 @@ def classify_with_facts(items: Iterable[Mapping[str, Any]]) -> list[tuple[dict[s
     rs = rules()
     out = []
     for item in items:
-        d = _decide(item, rs)
-        out.append((_render(d, item), _facts(d) if d.is_ai else {}))
+        d = decide(item, rs)
+        out.append((render(d, item), facts_of(d) if d.is_ai else {}))
     return out
 
 
-def _facts(d: _Decision) -> dict[str, Any]:
+def facts_of(d: Decision) -> dict[str, Any]:
     r = d.reading
     model = d.primary
     others = [(m.start, m.end) for m in r.models if m is not model]
@@ -466,3 +492,75 @@ def _facts(d: _Decision) -> dict[str, Any]:
         "version": version,
         "org": org,
     }
+
+
+def evidence(d: Decision) -> list[str]:
+    """The rules' findings as named features for the learned layer (see ``classify.features``)."""
+    r = d.reading
+    out = [f"r|ai={d.is_ai}", f"r|flag={d.flagship}", f"r|event={d.event}"]
+    rel = d.release
+    if rel is not None:
+        out.append(f"r|rel={rel.kind}")
+        out.append("r|rel_own_headline" if rel.verb.phrase.ref == "own headline" else "r|rel_verb")
+        out.append(f"r|rel_in_title={rel.span[0] == 0}")
+        out.extend(f"r|block={b.split(':')[0].split(' ')[0]}" for b in rel.blockers)
+        out.append(f"r|rel_tier={rel.model.tier}" if rel.model.rule is not None else "r|rel_model_inferred")
+        if rel.subject is not None:
+            out.append(f"r|rel_subject={'known' if rel.subject.lab is not None else 'unknown'}")
+    out.extend(f"r|anchor={a.split(':')[0]}" for a in d.anchors)
+    if d.negative is not None:
+        out.append(f"r|neg={d.negative.split(' ')[0]}")
+    if d.primary is not None:
+        out.append(f"r|primary_tier={d.primary.tier}")
+    if d.main is not None and d.main.lab is not None:
+        out.append(f"r|main_kind={d.main.lab.kind}")
+    for group in ("hedge", "hedge_anywhere", "past", "minor", "paper", "price", "finetune", "howto", "opinion",
+                  "applied", "new_model", "race", "release", "small_model"):
+        hits = r.cues.get(group, [])
+        if hits:
+            out.append(f"r|cue={group}")
+            if any(r.in_title(h.start) for h in hits):
+                out.append(f"r|cue_t={group}")
+    if r.ai_context:
+        out.append("r|ai_context")
+    title_models = [m for m in r.models if m.specific and not m.product and r.in_title(m.start)]
+    if title_models:
+        out.append("r|model_in_title")
+        best = min(title_models, key=lambda m: TIERS.index(m.tier))
+        out.append(f"r|title_tier={best.tier}")
+        first = title_models[0]
+        lead = r.text[: first.start].strip(" '\"")
+        if not lead or (first.lab is not None and r.source.lab is None and lead.lower().rstrip("'s") in
+                        {first.lab.name.lower(), *(a.lower() for a in first.lab.aliases)}):
+            out.append("r|title_starts_model")
+            if _HEADLINE_BREAK.match(r.text, first.end):
+                out.append("r|title_model_colon")
+        if len({m.name for m in title_models}) > 1:
+            out.append("r|title_many_models")
+    if r.orgs and r.in_title(r.orgs[0].start) and r.orgs[0].lab is not None:
+        out.append(f"r|title_org_kind={r.orgs[0].lab.kind}")
+    if r.source.lab is not None:
+        own = r.source.lab
+        out.append(f"r|src_lab_kind={own.kind}")
+        if any(m.lab is own for m in r.models):
+            out.append("r|src_lab_model")
+        if any(m.lab is not None and m.lab is not own for m in r.models if r.in_title(m.start)):
+            out.append("r|src_other_lab_model")
+    out.append(f"r|n_orgs={min(3, len(r.orgs))}")
+    out.append(f"r|event_score={min(4, int(d.event_score // 3))}")
+    return out
+
+
+class RulesClassifier:
+    """The rules alone, deciding with their own thresholds (``RACEWATCH_CLASSIFIER=rules``)."""
+
+    version = CLASSIFIER_VERSION
+
+    def label_many(self, items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return classify_many(items)
+
+    def label_with_facts(self, items: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return classify_with_facts(items)
+
+
+register("rules", RulesClassifier)

@@ -24,6 +24,8 @@ from racewatch import yamlio
 from racewatch.errors import RacewatchError
 
 __all__ = [
+    "FLAGSHIP_TIERS",
+    "TIERS",
     "Cue",
     "Family",
     "Lab",
@@ -38,6 +40,10 @@ __all__ = [
 ENV_VAR = "RACEWATCH_TAXONOMY"
 _DEFAULT_VERSION_RX = r"\d+(?:\.\d+)*"
 _LAB_KINDS = frozenset({"lab", "bigtech", "chips", "investor"})
+#: Model tiers, best first (docs/classification.md section 6). A new flagship is a new model of tier
+#: flagship or major; the others are race news, never a flagship release.
+TIERS: tuple[str, ...] = ("flagship", "major", "small", "specialised", "domain")
+FLAGSHIP_TIERS = frozenset({"flagship", "major"})
 _COUNTRY_RX = re.compile(r"^[A-Z]{2}$")
 _SLUG_RX = re.compile(r"[^a-z0-9.]+")
 
@@ -70,6 +76,9 @@ class Family:
     cased: bool = False
     requires_lab: bool = False
     product: bool = False
+    tier: str = "flagship"
+    #: tier words that do not lower this family ("Flash" in Meituan's 560B LongCat-Flash)
+    tier_exempt: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,10 @@ class Taxonomy:
     countries: tuple[Country, ...]
     cues: dict[str, tuple[Cue, ...]] = field(default_factory=dict)
     events: dict[str, tuple[Cue, ...]] = field(default_factory=dict)
+    #: lowercased name part or variant word -> the tier it gives a model ("mini" -> small)
+    tier_words: dict[str, str] = field(default_factory=dict)
+    #: a model whose stated size is at most this many billion parameters is small
+    small_max_b: float = 15.0
 
     def lab_by_name(self) -> dict[str, Lab]:
         """Canonical name, key and every alias (lowercased) -> lab, to canonicalize labels."""
@@ -186,6 +199,19 @@ def _build(raw: Any, path: Path) -> Taxonomy:
     countries = tuple(
         _country(entry, f"{path}: countries[{i}]") for i, entry in enumerate(_list(raw.get("countries"), "countries"))
     )
+    tiers = _mapping(raw.get("tiers"), f"{path}: tiers")
+    tier_words: dict[str, str] = {}
+    for tier, words in tiers.items():
+        if tier == "small_max_b":
+            continue
+        if tier not in TIERS:
+            raise TaxonomyError(f"{path}: tiers.{tier} is not one of {list(TIERS)}")
+        for word in _strings(words, f"{path}: tiers.{tier}"):
+            tier_words[word.lower()] = tier
+    try:
+        small_max_b = float(tiers.get("small_max_b", 15.0))
+    except (TypeError, ValueError) as exc:
+        raise TaxonomyError(f"{path}: tiers.small_max_b must be a number") from exc
     return Taxonomy(
         version=str(raw.get("version", "0")),
         path=path,
@@ -194,6 +220,8 @@ def _build(raw: Any, path: Path) -> Taxonomy:
         countries=countries,
         cues=cues,
         events=events,
+        tier_words=tier_words,
+        small_max_b=small_max_b,
     )
 
 
@@ -249,7 +277,11 @@ def _family(entry: Any, where: str) -> Family:
         flag: bool(entry.get(flag, False))
         for flag in ("version_upper", "versionless", "bare_version", "ambiguous", "cased", "requires_lab", "product")
     }
-    unknown = set(entry) - {"name", "triggers", "sep", "part_sep", "version", "pre", "parts", "variants", *flags}
+    tier = str(entry.get("tier", "flagship"))
+    if tier not in TIERS:
+        raise TaxonomyError(f"{where}.tier: {tier!r} is not one of {list(TIERS)}")
+    unknown = set(entry) - {"name", "triggers", "sep", "part_sep", "version", "pre", "parts", "variants", "tier",
+                            "tier_exempt", *flags}
     if unknown:
         raise TaxonomyError(f"{where}: unknown keys {sorted(unknown)}")
     return Family(
@@ -261,6 +293,8 @@ def _family(entry: Any, where: str) -> Family:
         pre=_strings(entry.get("pre"), f"{where}.pre"),
         parts=_strings(entry.get("parts"), f"{where}.parts"),
         variants=_strings(entry.get("variants"), f"{where}.variants"),
+        tier=tier,
+        tier_exempt=tuple(w.lower() for w in _strings(entry.get("tier_exempt"), f"{where}.tier_exempt")),
         **flags,
     )
 

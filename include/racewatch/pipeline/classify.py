@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from racewatch.classify import CLASSIFIER_VERSION, classify_with_facts
+from racewatch.classify import get_classifier
 from racewatch.errors import RacewatchError
 from racewatch.landing import to_json
 from racewatch.settings import Settings
@@ -69,16 +69,18 @@ def classify_pending(settings: Settings) -> ClassifySummary:
     from racewatch import quality
 
     summary = ClassifySummary()
+    classifier = get_classifier()
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
-        pending = pending_entries(con, CLASSIFIER_VERSION)
+        pending = pending_entries(con, classifier.version)
     if not pending:
         return summary
-    items = [
+    items = [  # the source's org and lang are the classifier's context (docs/classification.md)
         {"id": e["entry_key"], "title": e["title"], "summary": e["summary_text"], "link": e["link"],
-         "published": e["published_at"].isoformat() if e["published_at"] else None, "source": e["source"]}
+         "published": e["published_at"].isoformat() if e["published_at"] else None,
+         "source": {"name": e["source"], "org": e["source_org"], "lang": e["source_lang"]}}
         for e in pending
     ]
-    labelled = classify_with_facts(items)
+    labelled = classifier.label_with_facts(items)
     labels = [label for label, _ in labelled]
     facts_by_id = {label["id"]: facts for label, facts in labelled}
     outcome = quality.validate_stories(labels)
@@ -110,7 +112,7 @@ def classify_pending(settings: Settings) -> ClassifySummary:
     started = db.utcnow()
     with db.connect(settings.db_path, retry_s=settings.lock_retry_s) as con:
         saved = save_classified(
-            con, stories, [e["entry_key"] for e in pending], CLASSIFIER_VERSION,
+            con, stories, [e["entry_key"] for e in pending], classifier.version,
             channel=settings.slack_channel, alert_max_age=settings.alert_max_age, min_score=settings.min_score,
             quarantine_rows=quarantine_rows,
         )
@@ -124,5 +126,5 @@ def classify_pending(settings: Settings) -> ClassifySummary:
     summary.new_releases = saved.new_releases
     summary.alerts_enqueued = saved.alerts_enqueued
     summary.alerts_skipped_old = saved.alerts_skipped_old
-    log.info("classify (%s): %s", CLASSIFIER_VERSION, summary.as_dict())
+    log.info("classify (%s): %s", classifier.version, summary.as_dict())
     return summary

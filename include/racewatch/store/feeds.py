@@ -74,6 +74,7 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source], *, complet
         "feed_id": [s.id for s in sources], "url": [s.url for s in sources], "name": [s.name for s in sources],
         "tags": [list(s.tags) for s in sources], "poll_minutes": [s.poll_minutes for s in sources],
         "allow_private": [s.allow_private for s in sources],
+        "org": [s.org for s in sources], "lang": [s.lang for s in sources],
     }
     con.execute("BEGIN TRANSACTION")
     try:
@@ -81,12 +82,13 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source], *, complet
             con.execute(
                 """
                 INSERT INTO feeds (feed_id, url, config_url, name, tags, poll_minutes, allow_private,
-                                   active, added_at, updated_at)
-                SELECT feed_id, url, url, name, tags, poll_minutes, allow_private, TRUE, $now, $now
+                                   active, added_at, updated_at, org, lang)
+                SELECT feed_id, url, url, name, tags, poll_minutes, allow_private, TRUE, $now, $now, org, lang
                 FROM (SELECT unnest($feed_id::VARCHAR[]) AS feed_id, unnest($url::VARCHAR[]) AS url,
                              unnest($name::VARCHAR[]) AS name, unnest($tags::VARCHAR[][]) AS tags,
                              unnest($poll_minutes::INTEGER[]) AS poll_minutes,
-                             unnest($allow_private::BOOLEAN[]) AS allow_private)
+                             unnest($allow_private::BOOLEAN[]) AS allow_private,
+                             unnest($org::VARCHAR[]) AS org, unnest($lang::VARCHAR[]) AS lang)
                 ON CONFLICT (feed_id) DO UPDATE SET
                     url = CASE WHEN feeds.config_url <> excluded.config_url THEN excluded.url ELSE feeds.url END,
                     active = CASE WHEN feeds.config_url <> excluded.config_url THEN TRUE
@@ -95,7 +97,7 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, sources: list[Source], *, complet
                                           ELSE feeds.retired_reason END,
                     config_url = excluded.config_url, name = excluded.name, tags = excluded.tags,
                     poll_minutes = excluded.poll_minutes, allow_private = excluded.allow_private,
-                    updated_at = excluded.updated_at
+                    org = excluded.org, lang = excluded.lang, updated_at = excluded.updated_at
                 """,
                 {"now": now, **columns},
             )

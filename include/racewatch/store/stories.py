@@ -54,13 +54,14 @@ class SaveResult:
 def pending_entries(con: duckdb.DuckDBPyConnection, version: str, limit: int = 50_000) -> list[dict[str, Any]]:
     """Entries not yet classified by this classifier version, oldest first."""
     cur = con.execute(
-        """SELECT entry_key, feed_id, title, summary_text, link, published_at, first_seen_at, f.name
+        """SELECT entry_key, feed_id, title, summary_text, link, published_at, first_seen_at, f.name, f.org, f.lang
            FROM entries e LEFT JOIN feeds f USING (feed_id)
            WHERE classified_version IS DISTINCT FROM ?
            ORDER BY published_at, entry_key LIMIT ?""",
         [version, limit],
     )
-    cols = ["entry_key", "feed_id", "title", "summary_text", "link", "published_at", "first_seen_at", "source"]
+    cols = ["entry_key", "feed_id", "title", "summary_text", "link", "published_at", "first_seen_at", "source",
+            "source_org", "source_lang"]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
