@@ -204,3 +204,48 @@ def test_the_classifier_needs_no_network() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
     assert socket.socket is not None  # this process's sockets are untouched
+
+
+# ------------------------------------------------------------------------------------------------
+# Whose channel: links and feed names
+
+
+@pytest.mark.parametrize(
+    ("url", "lab"),
+    [
+        ("https://openai.com/index/hello-gpt-4o/", "OpenAI"),
+        ("https://blogs.nvidia.com/blog/nemotron/", "Nvidia"),
+        ("https://huggingface.co/Qwen/Qwen3-235B-A22B", "Alibaba"),
+        ("https://github.com/PaddlePaddle/ERNIE/blob/develop/README.md", "Baidu"),
+        ("http://www.anthropic.com/news/claude-4", "Anthropic"),
+        ("https://z.ai/blog/glm-4.5", "Zhipu AI"),
+        ("https://techcrunch.com/2025/08/07/openai-gpt-5/", None),
+        ("not a url at all", None),
+    ],
+)
+def test_a_link_on_a_labs_own_channel_names_the_lab(url: str, lab: str | None) -> None:
+    from racewatch.classify.compiled import rules as compiled
+
+    found = compiled().lab_for_url(url)
+    assert (found.name if found else None) == lab
+
+
+@pytest.mark.parametrize(
+    ("name", "lab"),
+    [("OpenAI News", "OpenAI"), ("Qwen Blog", "Alibaba"), ("Google DeepMind Blog", "Google"),
+     ("Anthropic", "Anthropic"), ("TechCrunch AI", None), ("The Verge", None), ("MIT Technology Review", None),
+     ("OpenAI and Anthropic watch: a weekly roundup of news", None)],
+)
+def test_a_feed_named_after_a_lab_is_the_labs_own(name: str, lab: str | None) -> None:
+    from racewatch.classify.compiled import rules as compiled
+
+    found = compiled().lab_in_source_name(name)
+    assert (found.name if found else None) == lab
+
+
+def test_a_labs_own_post_is_read_as_its_announcement_from_its_link_or_feed_name() -> None:
+    by_link = rules_classify({"id": 1, "title": "Hello GPT-4o", "link": "https://openai.com/index/hello-gpt-4o/"})
+    by_name = rules_classify({"id": 2, "title": "Hello GPT-4o", "source": "OpenAI News"})
+    elsewhere = rules_classify({"id": 3, "title": "Hello GPT-4o", "link": "https://example.com/hello-gpt-4o"})
+    assert by_link["is_flagship_release"] and by_name["is_flagship_release"]
+    assert not elsewhere["is_flagship_release"]

@@ -113,6 +113,10 @@ def _minimal(**lab: object) -> dict[str, object]:
         ({"labs": [{"name": "Foo", "aliases": ["Foo"]}, {"name": "foo", "aliases": ["F"]}]}, "lab key 'foo'"),
         ({"labs": [{"name": "Foo"}]}, "at least one of aliases"),
         ({**_minimal(), "events": {"funding": [{"cue": "raise", "weight": "lots"}]}}, "weight must be a number"),
+        (_minimal(families=[{"name": "Bar", "tier": "huge"}]), "(Bar).tier: 'huge' is not one of"),
+        ({**_minimal(), "tiers": {"tiny": ["mini"]}}, "tiers.tiny is not one of"),
+        ({**_minimal(), "tiers": {"small_max_b": "big"}}, "tiers.small_max_b must be a number"),
+        (_minimal(channels=[""]), "channels: must be a list of non-empty strings"),
     ],
 )
 def test_malformed_taxonomy_fails_with_a_useful_message(tmp_path: Path, data: object, message: str) -> None:

@@ -22,6 +22,12 @@ __all__ = ["EVENT_TYPES", "AliasRule", "FamilyRule", "RuleSet", "rules"]
 
 
 
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?P<host>[^/?#:]+)(?::\d+)?(?P<path>/[^?#]*)?")
+# Words a lab's own feed adds to its name ("OpenAI News", "Anthropic Engineering", "Qwen 博客").
+_CHANNEL_WORDS = frozenset({"", "blog", "news", "newsroom", "research", "engineering", "announcements", "updates",
+                            "ai", "official", "the", "feed", "rss", "labs", "lab", "team",
+                            "博客", "官方", "动态", "新闻"})
+
 # Cue lists matched next to a company name (see RuleSet.__init__), not scanned as phrases.
 _JOINED_CUES = frozenset({"backer_after", "backer_before", "funded_before"})
 
@@ -87,6 +93,7 @@ class RuleSet:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self._by_name: dict[str, Lab] | None = None
+        self._channels = {c: lab for lab in taxonomy.labs for c in lab.channels}
         self.index = PhraseIndex()
         self.labs = {lab.key: lab for lab in taxonomy.labs}
         self.bare: dict[str, list[tuple[FamilyRule, re.Pattern[str]]]] = {}
@@ -133,6 +140,39 @@ class RuleSet:
         self.backer_before = self._joined("backer_before", r"\b(?:{})\s*$")
         # "invests in Abu Dhabi's G42": allow a possessive place between the cue and the company.
         self.funded_before = self._joined("funded_before", r"\b(?:{})(?:\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?'s)?\s*$")
+
+    def lab_for_url(self, url: str) -> Lab | None:
+        """The lab whose own channel ``url`` is on ("https://openai.com/index/...", "huggingface.co/Qwen/..")."""
+        m = _URL.match(url.strip().lower())
+        if m is None:
+            return None
+        host, path = m.group("host").removeprefix("www."), m.group("path") or ""
+        parts = host.split(".")
+        for i in range(len(parts) - 1):  # "blogs.nvidia.com" -> "blogs.nvidia.com", "nvidia.com"
+            lab = self._channels.get(".".join(parts[i:]))
+            if lab is not None:
+                return lab
+        segments = [seg for seg in path.split("/") if seg]
+        for n in (2, 1):  # "github.com/PaddlePaddle/ERNIE" before "github.com/openai"
+            if len(segments) >= n:
+                lab = self._channels.get("/".join([host, *segments[:n]]))
+                if lab is not None:
+                    return lab
+        return None
+
+    def lab_in_source_name(self, name: str) -> Lab | None:
+        """The lab a feed's name says it is ("OpenAI News", "Qwen Blog"), not an outlet's ("TechCrunch AI")."""
+        if len(name.split()) > 5:
+            return None
+        hits = [h for h in self.index.scan(name) if (h.phrase.kind == "alias" and h.phrase.ref.mode != "ambiguous")
+                or (h.phrase.kind == "family" and not h.phrase.ref.family.ambiguous)]
+        labs = {h.phrase.ref.lab.key: h.phrase.ref.lab for h in hits}
+        if len(labs) != 1:
+            return None
+        rest = name
+        for h in sorted(hits, key=lambda h: -h.start):
+            rest = rest[: h.start] + " " + rest[h.end :]
+        return next(iter(labs.values())) if {w.lower().strip(":|-") for w in rest.split()} <= _CHANNEL_WORDS else None
 
     def lab_named(self, name: str) -> Lab | None:
         """The lab a name or alias stands for ("Google DeepMind", "Qwen Team", "moonshot-ai"), else None."""

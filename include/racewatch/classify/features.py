@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -95,14 +94,9 @@ def named_indices(features: Iterable[str]) -> list[int]:
     return out
 
 
-def source_features(item: Mapping[str, Any]) -> list[str]:
-    """The source's kind and language, as given in the classifier input."""
-    raw = item.get("source")
-    info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    out = []
-    if info.get("org") or item.get("source_org"):
-        out.append("src|own")
-    lang = info.get("lang") or item.get("lang")
+def source_features(own_lab: bool, lang: str | None) -> list[str]:
+    """Whether the story comes from a lab's own channel, and the source's language."""
+    out = ["src|own"] if own_lab else []
     if lang:
-        out.append(f"lang|{str(lang).lower()[:5]}")
+        out.append(f"lang|{lang[:5]}")
     return out

@@ -100,7 +100,9 @@ def load_heads() -> Heads:
 
 def feature_indices(item: Mapping[str, Any], decision: Any) -> np.ndarray:
     """Hashed features of one story: its words, its source, and the rules' evidence about it."""
-    named = np.array(named_indices([*source_features(item), *rules_mod.evidence(decision)]), dtype=np.uint64)
+    source = decision.reading.source
+    named = np.array(named_indices([*source_features(source.lab is not None, source.lang),
+                                    *rules_mod.evidence(decision)]), dtype=np.uint64)
     # A repeated index counts twice, in training (the sparse matrix sums duplicates) as here.
     return np.concatenate([text_indices(decision.reading.title, decision.reading.summary), named])
 

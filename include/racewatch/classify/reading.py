@@ -141,13 +141,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def source_context(item: Mapping[str, Any], rs: RuleSet) -> SourceContext:
     """The story's source as the classifier input gives it: ``source`` is a name or an object with
     ``name``, ``org`` (the lab whose own channel it is), ``lang`` and ``kind``; top-level
-    ``source_org`` / ``lang`` are accepted too. An org the taxonomy does not know is ignored."""
+    ``source_org`` / ``lang`` are accepted too. An org the taxonomy does not know is ignored. With
+    no org, the story's link on a lab's own channel (taxonomy ``channels``) or a feed name that is
+    the lab's ("OpenAI News") says whose announcement it is."""
     raw = item.get("source")
     info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"name": raw}
     org = info.get("org") or item.get("source_org")
     lang = info.get("lang") or item.get("lang")
     lab = rs.lab_named(str(org)) if org else None
     name = info.get("name")
+    link = item.get("link") or item.get("url")
+    if lab is None and isinstance(link, str) and link:
+        lab = rs.lab_for_url(link)  # a post on openai.com is OpenAI's own, whatever feed carried it
+    if lab is None and isinstance(name, str) and name:
+        lab = rs.lab_in_source_name(name)
     kind = info.get("kind") or info.get("type")
     return SourceContext(
         name=str(name) if name else None, lab=lab, lang=str(lang).lower()[:8] if lang else None,

@@ -94,6 +94,7 @@ class Lab:
     ambiguous: tuple[str, ...] = ()
     guards: tuple[str, ...] = ()
     families: tuple[Family, ...] = ()
+    channels: tuple[str, ...] = ()  # the lab's own web addresses: "openai.com", "github.com/deepseek-ai"
 
 
 @dataclass(frozen=True)
@@ -250,9 +251,12 @@ def _lab(entry: Any, where: str) -> Lab:
     ambiguous = _strings(entry.get("ambiguous"), f"{where}.ambiguous")
     if not (aliases or cased or ambiguous):
         raise TaxonomyError(f"{where}: a lab needs at least one of aliases, cased_aliases, ambiguous")
+    channels = tuple(c.lower().removeprefix("www.").rstrip("/")
+                     for c in _strings(entry.get("channels"), f"{where}.channels"))
     return Lab(
         name=name,
         key=key,
+        channels=channels,
         country=country,
         kind=kind,
         aliases=aliases,
