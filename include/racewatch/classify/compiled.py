@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from racewatch.classify.phrases import Phrase, PhraseIndex, compile_phrase
-from racewatch.classify.script import END, START
+from racewatch.classify.script import END, START, ends_in_cjk
 from racewatch.classify.taxonomy import Family, Lab, Taxonomy, load_taxonomy
 from racewatch.contract import EVENT_TYPES
 
@@ -84,7 +84,8 @@ def _family_regex(fam: Family, trigger: str, tail: str) -> re.Pattern[str]:
     if fam.pre:
         head += rf"(?:{sep}?(?P<pre>{_alternation(fam.pre)}))?"
     head += rf"(?:{sep}?(?P<version>{fam.version}){END})?" + tail
-    return re.compile(head + END)  # a whole word: "MAI" is not in "maiden"
+    # A whole word: "MAI" is not in "maiden"; a CJK name ("混元") may be followed by anything.
+    return re.compile(head + ("" if ends_in_cjk(trigger) else END))
 
 
 class RuleSet:

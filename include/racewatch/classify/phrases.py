@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from racewatch.classify.script import CJK, END, is_cjk, is_word_char
+from racewatch.classify.script import CJK, END, ends_in_cjk, has_cjk, is_cjk, latin_view
 
 __all__ = ["Hit", "Phrase", "PhraseIndex"]
 
@@ -43,6 +43,7 @@ class Phrase:
     weight: float = 1.0
     ref: Any = None
     order: int = 0  # tie-break between phrases matching at the same position: longer literal first
+    cjk: bool = False  # written with CJK characters: matched on the original text, not the Latin view
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +142,8 @@ def _keys(pattern: str) -> list[str] | None:
 
 def compile_phrase(pattern: str, *, cased: bool = False) -> re.Pattern[str]:
     """Compile a phrase regex the way the index expects it: a whole word, case-insensitive unless ``cased``."""
-    return re.compile(f"(?:{pattern}){END}", 0 if cased else re.IGNORECASE)
+    end = "" if ends_in_cjk(pattern) else END
+    return re.compile(f"(?:{pattern}){end}", 0 if cased else re.IGNORECASE)
 
 
 class PhraseIndex:
@@ -153,6 +155,8 @@ class PhraseIndex:
 
     def add(self, phrase: Phrase, source: str) -> None:
         """File ``phrase`` (compiled from regex text ``source``) under the key of ``source``."""
+        if has_cjk(source) and not phrase.cjk:
+            phrase = replace(phrase, cjk=True)
         keys = _keys(source)
         if keys is None:
             self._fallback.append(phrase)
@@ -169,29 +173,27 @@ class PhraseIndex:
 
     def scan(self, text: str) -> list[Hit]:
         """Every (phrase, position) match in ``text``, in text order."""
-        hits = list(self._scan_keyed(text))
+        latin = latin_view(text)
+        hits = list(self._scan_keyed(text, latin))
         for phrase in self._fallback:
-            for m in phrase.regex.finditer(text):
-                if m.start() == 0 or not is_word_char(text[m.start() - 1]):
+            for m in phrase.regex.finditer(text if phrase.cjk else latin):
+                if m.start() == 0 or not latin[m.start() - 1].isalnum():
                     hits.append(Hit(phrase, m.start(), m.end(), m))
         hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
         return hits
 
-    def _scan_keyed(self, text: str) -> Iterator[Hit]:
+    def _scan_keyed(self, text: str, latin: str) -> Iterator[Hit]:
         buckets = self._buckets
         for tok in _TOKEN.finditer(text):
             start = tok.start()
             word = tok.group()
-            if start:
-                prev = text[start - 1]  # the < tests skip the CJK check for Latin text (the usual case)
-                if prev.isalnum() and (prev < _FIRST_CJK or not is_cjk(prev)) and (
-                    word[0] < _FIRST_CJK or not is_cjk(word[0])
-                ):
-                    continue  # inside a word ("3" of "Qwen3"): no phrase starts here
+            cjk_token = word[0] >= _FIRST_CJK and is_cjk(word[0])
+            if start and not cjk_token and latin[start - 1].isalnum():
+                continue  # inside a word ("3" of "Qwen3"): no phrase starts here
             bucket = buckets.get(word[:_KEY_LEN].lower())
             if not bucket:
                 continue
             for phrase in bucket:
-                m = phrase.regex.match(text, start)
+                m = phrase.regex.match(text if phrase.cjk else latin, start)
                 if m is not None and m.end() > start:
                     yield Hit(phrase, start, m.end(), m)

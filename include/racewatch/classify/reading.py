@@ -19,6 +19,7 @@ from typing import Any
 from racewatch.classify.compiled import AliasRule, FamilyRule, RuleSet
 from racewatch.classify.phrases import Hit
 from racewatch.classify.release_key import canonical_model_name
+from racewatch.classify.script import latin_view
 from racewatch.classify.taxonomy import TIERS, Lab
 
 __all__ = ["Model", "Org", "Reading", "SourceContext", "first_sentence_end", "hits_in", "read", "size_billions"]
@@ -266,9 +267,10 @@ def _resolve(
         for hit, rule in ambiguous_aliases:
             orgs.append(Org(rule.lab, rule.lab.name, hit.start, hit.end, f"alias '{hit.text}' (ambiguous, {why})"))
     present = {o.lab.key for o in orgs if o.lab is not None} | {m.lab.key for m in models if m.lab is not None}
+    latin = latin_view(r.text)  # bare versions are Latin-script words: "发布K2.5" holds "K2.5"
     for key in sorted(present):
         for fam_rule, bare in rs.bare.get(key, ()):
-            for m in bare.finditer(r.text):
+            for m in bare.finditer(latin):
                 if not any(x.start <= m.start() < x.end for x in models):
                     parsed = parse_model(fam_rule, m)
                     if parsed is not None:
