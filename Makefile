@@ -24,7 +24,7 @@ else
   SOURCES_FILE := $(SOURCES)
 endif
 
-.PHONY: help setup browser run test test-fast lint eval bench lock clean
+.PHONY: help setup browser run test test-fast lint eval train bench lock clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,8 +59,11 @@ lint: setup ## ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check include dags tests || true
 
-eval: setup ## classifier metrics on tests/data/labeled_stories.jsonl
+eval: setup ## classifier metrics on the corpus's frozen validation split (by source type) + regression examples
 	$(BIN)/python -m racewatch.evaluate
+
+train: setup ## retrain the classifier's learned heads on the corpus's train split (writes classify/weights/)
+	$(BIN)/python scripts/train_classifier.py
 
 bench: setup ## benchmarks; results in bench/results and docs/performance.md
 	$(BIN)/python -m bench
