@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from racewatch.corpus import CORPUS, norm_title, problems, split_of
+from racewatch.corpus import CORPUS, norm_title, problems, read_jsonl, split_of
 
 GUARD = Path(__file__).resolve().parents[2] / "shared" / "acceptance-guard" / "guard.py"
 
@@ -37,12 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     merged: list[dict[str, Any]] = []
     dropped: Counter[str] = Counter()
     for part in args.parts:
-        raw_part = part.read_bytes()
-        text = gzip.decompress(raw_part).decode("utf-8") if raw_part[:2] == b"\x1f\x8b" else raw_part.decode("utf-8")
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            item = json.loads(line)
+        for n, item in read_jsonl(part):
             bad = problems(item)
             if bad:
                 print(f"{part}:{n}: {item.get('id')}: {'; '.join(bad)}", file=sys.stderr)

@@ -28,9 +28,11 @@ __all__ = [
     "agreement",
     "group_of",
     "load_corpus",
+    "load_labelled",
     "load_second_labels",
     "norm_title",
     "problems",
+    "read_jsonl",
     "split_of",
 ]
 
@@ -61,25 +63,32 @@ def split_of(item: dict[str, Any]) -> str:
     return "val" if int.from_bytes(digest[:4], "big") / 2**32 < VAL_SHARE else "train"
 
 
-def _lines(path: Path) -> Iterator[str]:
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, object) of each non-blank line of a plain or gzipped JSON Lines file."""
     raw = path.read_bytes()
     text = gzip.decompress(raw).decode("utf-8") if raw[:2] == b"\x1f\x8b" else raw.decode("utf-8")
-    yield from (line for line in text.splitlines() if line.strip())
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON: {exc.msg}") from exc
+
+
+def load_labelled(path: Path) -> list[dict[str, Any]]:
+    """Labelled items (objects with a ``label`` object); a malformed line fails with its line number."""
+    items = []
+    for n, item in read_jsonl(path):
+        if not isinstance(item, dict) or not isinstance(item.get("label"), dict):
+            raise ValueError(f"{path}:{n}: each line needs an object with a `label` object")
+        items.append(item)
+    return items
 
 
 def load_corpus(path: Path = CORPUS, split: str | None = None) -> list[dict[str, Any]]:
     """Items of the corpus (optionally one split); a malformed line fails with its line number."""
-    items = []
-    for n, line in enumerate(_lines(path), 1):
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: not JSON: {exc.msg}") from exc
-        if not isinstance(item, dict) or not isinstance(item.get("label"), dict):
-            raise ValueError(f"{path}:{n}: each line needs an object with a `label` object")
-        if split is None or item.get("split") == split:
-            items.append(item)
-    return items
+    return [item for item in load_labelled(path) if split is None or item.get("split") == split]
 
 
 def problems(item: dict[str, Any]) -> list[str]:
@@ -139,4 +148,4 @@ def agreement(items: list[dict[str, Any]], second: list[dict[str, Any]]) -> dict
 
 def load_second_labels(path: Path = SECOND_LABELS) -> list[dict[str, Any]]:
     """The independent second labels (``id``, ``label``) of about a tenth of the corpus."""
-    return [json.loads(line) for line in _lines(path)] if path.exists() else []
+    return [item for _, item in read_jsonl(path)] if path.exists() else []

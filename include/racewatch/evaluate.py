@@ -30,6 +30,7 @@ from typing import Any
 from racewatch.classify import get_classifier, load_taxonomy
 from racewatch.classify.base import Classifier
 from racewatch.corpus import CORPUS, load_corpus
+from racewatch.corpus import load_labelled as load_labeled
 from racewatch.errors import RacewatchError
 
 __all__ = ["DEFAULT_DATA", "TARGETS", "evaluate", "format_report", "load_labeled", "main", "slices"]
@@ -44,23 +45,6 @@ TARGETS: dict[str, float] = {
     "org_accuracy": 0.97,
     "country_accuracy": 0.97,
 }
-
-
-def load_labeled(path: Path) -> list[dict[str, Any]]:
-    """Read labelled stories; a malformed line fails with its line number."""
-    items: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not JSON: {exc.msg}") from exc
-            if not isinstance(item, dict) or not isinstance(item.get("label"), dict):
-                raise ValueError(f"{path}:{n}: each line needs an object with a `label` object")
-            items.append(item)
-    return items
 
 
 def _prf(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float]:
