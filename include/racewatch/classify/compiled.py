@@ -95,6 +95,7 @@ class RuleSet:
         self.taxonomy = taxonomy
         self._by_name: dict[str, Lab] | None = None
         self._channels = {c: lab for lab in taxonomy.labs for c in lab.channels}
+        self._source_names: dict[str, Lab | None] = {}
         self.index = PhraseIndex()
         self.labs = {lab.key: lab for lab in taxonomy.labs}
         self.bare: dict[str, list[tuple[FamilyRule, re.Pattern[str]]]] = {}
@@ -162,7 +163,17 @@ class RuleSet:
         return None
 
     def lab_in_source_name(self, name: str) -> Lab | None:
-        """The lab a feed's name says it is ("OpenAI News", "Qwen Blog"), not an outlet's ("TechCrunch AI")."""
+        """The lab a feed's name says it is ("OpenAI News", "Qwen Blog"), not an outlet's ("TechCrunch AI").
+
+        Cached per name: a batch holds many stories of few feeds, and this scans the name.
+        """
+        if name not in self._source_names:
+            if len(self._source_names) > 10_000:
+                self._source_names.clear()
+            self._source_names[name] = self._lab_in_source_name(name)
+        return self._source_names[name]
+
+    def _lab_in_source_name(self, name: str) -> Lab | None:
         if len(name.split()) > 5:
             return None
         hits = [h for h in self.index.scan(name) if (h.phrase.kind == "alias" and h.phrase.ref.mode != "ambiguous")
