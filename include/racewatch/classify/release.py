@@ -139,6 +139,11 @@ class Release:
     blockers: list[str] = field(default_factory=list)
     kind: str = "release"  # "release", "integration", "derivative", "price", "paper", "product"
 
+    @property
+    def own_headline(self) -> bool:
+        """Read from a lab's own headline naming its model, with no release verb ("Hello GPT-4o")."""
+        return self.verb.phrase is _OWN_HEADLINE_PHRASE
+
 
 def find_release(r: Reading, rs: RuleSet) -> Release | None:
     """The headline's release, else the lede's first sentence's when the headline names its lab or model."""

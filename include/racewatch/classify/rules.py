@@ -355,7 +355,7 @@ def decide(item: Mapping[str, Any], rs: RuleSet) -> Decision:
         reasons.append("no release key: the releasing company is unknown")
 
     reasons.extend(anchors)
-    if rel is not None and rel.verb.phrase.ref == "own headline":
+    if rel is not None and rel.own_headline:
         reasons.append(f"own headline: {r.source.lab.name if r.source.lab else 'the lab'} names {rel.model.name}")
     elif rel is not None:
         reasons.append(f"release verb: '{rel.verb.text}'")
@@ -501,7 +501,7 @@ def evidence(d: Decision) -> list[str]:
     rel = d.release
     if rel is not None:
         out.append(f"r|rel={rel.kind}")
-        out.append("r|rel_own_headline" if rel.verb.phrase.ref == "own headline" else "r|rel_verb")
+        out.append("r|rel_own_headline" if rel.own_headline else "r|rel_verb")
         out.append(f"r|rel_in_title={rel.span[0] == 0}")
         out.extend(f"r|block={b.split(':')[0].split(' ')[0]}" for b in rel.blockers)
         out.append(f"r|rel_tier={rel.model.tier}" if rel.model.rule is not None else "r|rel_model_inferred")
