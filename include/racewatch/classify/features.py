@@ -47,7 +47,7 @@ def _tokens(text: str) -> list[str]:
     """Lowercased words; a CJK run becomes its characters and character bigrams."""
     out: list[str] = []
     for tok in _TOKEN.findall(text.lower()):
-        if tok[0] >= "\u1100" and is_cjk(tok[0]):  # the comparison skips the check for Latin text
+        if is_cjk(tok[0]):
             out.extend(tok)
             out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
         else:

@@ -28,7 +28,6 @@ __all__ = ["Hit", "Phrase", "PhraseIndex"]
 
 _TOKEN = re.compile(rf"[^\W\d_{CJK}]+|\d+|[{CJK}]")
 _KEY_LEN = 3
-_FIRST_CJK = "\u1100"  # no character below this is CJK
 _QUANTIFIERS = frozenset("?*+{")
 _SPACE_OR_HYPHEN = "[\\s-]"
 
@@ -187,7 +186,7 @@ class PhraseIndex:
         for tok in _TOKEN.finditer(text):
             start = tok.start()
             word = tok.group()
-            cjk_token = word[0] >= _FIRST_CJK and is_cjk(word[0])
+            cjk_token = is_cjk(word[0])
             if start and not cjk_token and latin[start - 1].isalnum():
                 continue  # inside a word ("3" of "Qwen3"): no phrase starts here
             bucket = buckets.get(word[:_KEY_LEN].lower())

@@ -191,7 +191,7 @@ def _release_in_span(r: Reading, rs: RuleSet, start: int, end: int) -> Release |
         if verb_word in _ADJECTIVE_FORMS and not _MODAL_BEFORE.search(text, clause, verb.start):
             continue
         obj = _object_after(r, verb, end)
-        if verb_word[:1] >= "\u1100" and is_cjk(verb_word[0]) and (obj is None or obj.product):
+        if is_cjk(verb_word[0]) and (obj is None or obj.product):
             # "OpenAIが「GPT-5」を発表", "DeepSeek-V4-Pro 正式版上线": in Chinese, Japanese and Korean
             # the model usually comes before the verb; a product after it is the story's detail.
             obj = _subject_model(r, verb, start, verb_word) or obj

@@ -53,6 +53,8 @@ def has_cjk(text: str) -> bool:
 def is_cjk(ch: str) -> bool:
     """One character of a CJK script (the ranges of :data:`CJK`)."""
     o = ord(ch)
+    if o < 0x1100:  # Latin, Greek, Cyrillic...: the usual case, answered at once
+        return False
     return (
         0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF
         or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F or 0xF900 <= o <= 0xFAFF
